@@ -1,0 +1,3 @@
+module github.com/fluxpulid/fluxpulid
+
+go 1.24
