@@ -1,0 +1,77 @@
+package ops
+
+import (
+	"slices"
+
+	"github.com/fluxpulid/fluxpulid/backend"
+	"github.com/fluxpulid/fluxpulid/ops/ref"
+)
+
+// Unary applies op elementwise (the reference scalar functions, which
+// are exact to float32 rounding; callers parallelise over ranges).
+func Unary(op backend.UnaryOp, dst, src []float32) { ref.Unary(op, dst, src) }
+
+// Binary computes dst = op(a, b) broadcast to shape out, in parallel. The
+// common model cases (equal shapes; b repeating along leading dims, as a
+// bias or a per-sample modulation) avoid per-element index arithmetic.
+func Binary(op backend.BinaryOp, dst []float32, out []int, a []float32, as []int, b []float32, bs []int) {
+	f := ref.BinaryFunc(op)
+	n := len(dst)
+	switch {
+	case slices.Equal(as, out) && slices.Equal(bs, out):
+		Parallel(n, 1<<14, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				dst[i] = f(a[i], b[i])
+			}
+		})
+		return
+	case slices.Equal(as, out) && len(b) > 0 && isSuffixBroadcast(bs, out):
+		// b's elements repeat with period len(b)
+		p := len(b)
+		Parallel(n/p, max(1, (1<<14)/p), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				ar, dr := a[r*p:(r+1)*p], dst[r*p:(r+1)*p]
+				for i, x := range ar {
+					dr[i] = f(x, b[i])
+				}
+			}
+		})
+		return
+	}
+	// general broadcast: split along the outermost dim
+	if len(out) == 0 || out[0] <= 1 {
+		ref.Binary(op, dst, out, a, as, b, bs)
+		return
+	}
+	inner := backend.NumElements(out[1:])
+	sa := backend.BroadcastStrides(as, out)[0]
+	sb := backend.BroadcastStrides(bs, out)[0]
+	subA, subB := subShape(as, len(out)), subShape(bs, len(out))
+	na, nb := backend.NumElements(subA), backend.NumElements(subB)
+	Parallel(out[0], 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ref.Binary(op, dst[i*inner:(i+1)*inner], out[1:], a[i*sa:i*sa+na], subA, b[i*sb:i*sb+nb], subB)
+		}
+	})
+}
+
+// isSuffixBroadcast reports whether s equals out's trailing dims after
+// dropping leading ones (so the data repeats with period NumElements(s)).
+func isSuffixBroadcast(s, out []int) bool {
+	i := 0
+	for i < len(s) && s[i] == 1 {
+		i++
+	}
+	rest := s[i:]
+	return len(rest) <= len(out) && slices.Equal(rest, out[len(out)-len(rest):])
+}
+
+// subShape drops the outermost of rank dims from s (left-padded with ones).
+func subShape(s []int, rank int) []int {
+	full := make([]int, rank)
+	for i := range full {
+		full[i] = 1
+	}
+	copy(full[rank-len(s):], s)
+	return full[1:]
+}
