@@ -127,10 +127,10 @@ func (o BinaryOp) String() string { return binaryNames[o] }
 type UnaryOp uint8
 
 const (
-	SiLU     UnaryOp = iota // x·σ(x)
-	GELUTanh                // 0.5x(1+tanh(√(2/π)(x+0.044715x³)))
-	GELUErf                 // 0.5x(1+erf(x/√2))
-	QuickGELU               // x·σ(1.702x), CLIP's activation
+	SiLU      UnaryOp = iota // x·σ(x)
+	GELUTanh                 // 0.5x(1+tanh(√(2/π)(x+0.044715x³)))
+	GELUErf                  // 0.5x(1+erf(x/√2))
+	QuickGELU                // x·σ(1.702x), CLIP's activation
 	Sigmoid
 	ReLU
 	Tanh
