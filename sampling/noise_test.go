@@ -55,7 +55,6 @@ func TestGetNoiseGolden(t *testing.T) {
 	}
 }
 
-
 // TestFMA32 checks the single-rounding fused multiply-add against exact
 // rational arithmetic, including cases built to expose double rounding.
 func TestFMA32(t *testing.T) {
