@@ -1,0 +1,46 @@
+# fluxpulid — common tasks. `make test` is what CI runs (.ci/run).
+GO      ?= go
+GOLDEN  ?= ../shared/golden
+GLSLC   ?= glslc
+SHADERS := $(wildcard shaders/*.comp)
+SPIRV   := $(SHADERS:.comp=.spv)
+
+.PHONY: all build test conformance bench shaders lint fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o fluxpulid ./cmd/fluxpulid
+
+# Unit tests, the op suite on every backend that opens, the golden
+# conformance suite (FLUXPULID_GOLDEN or ../shared/golden), and the
+# Vulkan struct-layout check against the C headers (needs cgo and
+# libvulkan-dev).
+test: lint
+	$(GO) test ./...
+	CGO_ENABLED=1 $(GO) test -tags vkcheck ./backend/vulkan/vk/
+
+conformance: build
+	./fluxpulid conformance --golden $(GOLDEN) --backend all
+
+bench: build
+	./fluxpulid bench
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./ops/
+
+# GLSL compute shaders → SPIR-V (committed, embedded with go:embed).
+shaders: $(SPIRV)
+
+shaders/%.spv: shaders/%.comp
+	$(GLSLC) --target-env=vulkan1.1 -O -o $@ $<
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Each fuzz target for FUZZTIME (corpus under each package's testdata/fuzz).
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -parallel 1 ./safetensors/
+
+clean:
+	rm -f fluxpulid
