@@ -146,7 +146,9 @@ func (b *Backend) Cast(x backend.Tensor, dt dtype.DType) backend.Tensor {
 	t := get(op, x)
 	switch dt {
 	case t.dt:
-		return t
+		// a new tensor sharing the (immutable) data, so that freeing the
+		// result leaves the operand intact
+		return &Tensor{shape: slices.Clone(t.shape), dt: t.dt, f: t.f, raw: t.raw}
 	case dtype.F32:
 		return &Tensor{shape: slices.Clone(t.shape), dt: dtype.F32, f: widen(op, t)}
 	case dtype.F16, dtype.BF16:

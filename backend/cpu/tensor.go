@@ -6,7 +6,9 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/dtype"
@@ -54,8 +56,24 @@ func (b *Backend) Describe() string {
 	return ops.Describe()
 }
 
+// poison, when set, makes new op outputs start as NaN (see SetPoison).
+var poison atomic.Bool
+
+// SetPoison makes every op output created afterwards start filled with NaN
+// instead of zeros, so that tests catch kernels leaving elements unwritten
+// (optest.Poisoner). It applies to all CPU backends of the process.
+func (b *Backend) SetPoison(on bool) { poison.Store(on) }
+
+// newF32 allocates an op's output.
 func newF32(shape []int) *Tensor {
-	return &Tensor{shape: slices.Clone(shape), dt: dtype.F32, f: make([]float32, backend.NumElements(shape))}
+	t := &Tensor{shape: slices.Clone(shape), dt: dtype.F32, f: make([]float32, backend.NumElements(shape))}
+	if poison.Load() {
+		nan := float32(math.NaN())
+		for i := range t.f {
+			t.f[i] = nan
+		}
+	}
+	return t
 }
 
 func checkShape(op string, shape []int) {
@@ -92,7 +110,7 @@ func (b *Backend) FromBytes(dt dtype.DType, shape []int, data []byte) backend.Te
 
 func (b *Backend) Zeros(shape []int) backend.Tensor {
 	checkShape("zeros", shape)
-	return newF32(shape)
+	return &Tensor{shape: slices.Clone(shape), dt: dtype.F32, f: make([]float32, backend.NumElements(shape))}
 }
 
 func (b *Backend) ReadF32(t backend.Tensor) ([]float32, error) {
