@@ -6,6 +6,7 @@ import (
 
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/model/retinaface"
+	"github.com/fluxpulid/fluxpulid/model/scrfd"
 )
 
 // facexlib RetinaFace: the full detect_faces on a photo, and its
@@ -13,6 +14,7 @@ import (
 func init() {
 	Register("retinaface/net", runRetinaFaceNet)
 	Register("retinaface/decodenms", runRetinaFaceDecodeNMS)
+	Register("retinaface/scrfdpost", runSCRFDPost)
 }
 
 // retinaDetectConfig is the part of a retinaface case config that
@@ -154,4 +156,75 @@ func runRetinaFaceDecodeNMS(c *Case, b backend.Backend) (Outputs, error) {
 		"out.priors":     Float([]int{len(priors) / 4, 4}, priors),
 		"out.detections": detectionsOutput(faces),
 	}, nil
+}
+
+// runSCRFDPost feeds synthetic 9-output heads through SCRFD.detect's
+// post-processing for an image of config.image_hw letterboxed into
+// config.det_size_wh.
+func runSCRFDPost(c *Case, b backend.Backend) (Outputs, error) {
+	var cfg struct {
+		ImageHW   []int    `json:"image_hw"`
+		DetSizeWH []int    `json:"det_size_wh"`
+		DetThresh *float64 `json:"det_thresh"`
+		NMSThresh *float64 `json:"nms_thresh"`
+		Strides   []int    `json:"strides"`
+		Anchors   int      `json:"num_anchors"`
+	}
+	if err := c.JSON("config", &cfg); err != nil {
+		return nil, err
+	}
+	if len(cfg.ImageHW) != 2 || len(cfg.DetSizeWH) != 2 {
+		return nil, fmt.Errorf("config image_hw %v / det_size_wh %v, want two values each", cfg.ImageHW, cfg.DetSizeWH)
+	}
+	if cfg.Strides != nil && !slices.Equal(cfg.Strides, scrfd.Strides[:]) || cfg.Anchors != 0 && cfg.Anchors != scrfd.NumAnchors {
+		return nil, fmt.Errorf("strides %v / %d anchors, implemented %v / %d", cfg.Strides, cfg.Anchors, scrfd.Strides, scrfd.NumAnchors)
+	}
+	thresh, nms := scrfd.DetThreshold, scrfd.NMSThreshold
+	if cfg.DetThresh != nil {
+		thresh = *cfg.DetThresh
+	}
+	if cfg.NMSThresh != nil {
+		nms = *cfg.NMSThresh
+	}
+	detW, detH := cfg.DetSizeWH[0], cfg.DetSizeWH[1]
+	lb, err := scrfd.Fit(cfg.ImageHW[0], cfg.ImageHW[1], detW, detH)
+	if err != nil {
+		return nil, err
+	}
+	res := Outputs{}
+	var levels [3]scrfd.Level
+	for k, s := range scrfd.Strides {
+		var err error
+		lv := &levels[k]
+		if lv.Scores, _, err = c.F32(fmt.Sprintf("in.scores_s%d", s)); err != nil {
+			return nil, err
+		}
+		if lv.BBox, _, err = c.F32(fmt.Sprintf("in.bbox_s%d", s)); err != nil {
+			return nil, err
+		}
+		if lv.Kps, _, err = c.F32(fmt.Sprintf("in.kps_s%d", s)); err != nil {
+			return nil, err
+		}
+		ac := scrfd.AnchorCenters(detH, detW, s)
+		flat := make([]float32, 0, 2*len(ac))
+		for _, p := range ac {
+			flat = append(flat, p[0], p[1])
+		}
+		res[fmt.Sprintf("out.anchor_centers_s%d", s)] = Float([]int{len(ac), 2}, flat)
+	}
+	faces, err := scrfd.Detect(levels, detH, detW, lb, thresh, nms)
+	if err != nil {
+		return nil, err
+	}
+	var boxes, kps []float32
+	for _, f := range faces {
+		boxes = append(boxes, f.Box[0], f.Box[1], f.Box[2], f.Box[3], f.Score)
+		for _, p := range f.Kps {
+			kps = append(kps, p[0], p[1])
+		}
+	}
+	res["out.bboxes"] = Float([]int{len(faces), 5}, boxes)
+	res["out.kpss"] = Float([]int{len(faces), 5, 2}, kps)
+	res["out.pulid_largest_index"] = Ints([]int{1}, []int64{int64(scrfd.Largest(faces))})
+	return res, nil
 }
