@@ -171,7 +171,7 @@ func countBlocks(src weights.Source, prefix string) int {
 	return n
 }
 
-// Diff lists the fields in which c and o differ ("depth 19 != 12").
+// Diff lists the fields in which c and o differ, c's value first ("depth 19 != 12").
 func (c Config) Diff(o Config) []string {
 	var d []string
 	add := func(name string, a, b any) {
@@ -215,7 +215,7 @@ func ResolveConfig(name string, src weights.Source) (Config, error) {
 		got.QKVBias = want.QKVBias
 	}
 	if d := want.Diff(got); len(d) > 0 {
-		return Config{}, fmt.Errorf("flux: weights do not match configuration %s: %s", name, strings.Join(d, "; "))
+		return Config{}, fmt.Errorf("flux: weights do not match configuration %s (configuration != weights): %s", name, strings.Join(d, "; "))
 	}
 	return want, nil
 }

@@ -108,11 +108,19 @@ func Load(b backend.Backend, src weights.Source, c Config) (m *Model, err error)
 	defer backend.Catch(&err)
 	l := weights.NewLoader(b, src)
 	m = build(param.Load(l), c)
-	if err := l.Err(); err != nil {
+	want, _ := Shapes(c)
+	if err := errors.Join(l.Err(), param.Unexpected(src, want, fluxRoots)); err != nil {
 		return nil, fmt.Errorf("load flux: %w", err)
 	}
 	return m, nil
 }
+
+// fluxRoots are the top-level modules of a FLUX checkpoint: a tensor under
+// one of them that the configuration does not have (a 20th double block,
+// guidance_in for schnell) is reported; other names (a merged PuLID or VAE
+// file) are not FLUX's business.
+var fluxRoots = []string{"img_in.", "txt_in.", "time_in.", "vector_in.", "guidance_in.",
+	"double_blocks.", "single_blocks.", "final_layer."}
 
 // LoadNamed resolves the configuration name ("flux-dev", "flux-schnell",
 // "flux-krea-dev"; "" reads it from the weights) against src and loads it.
@@ -122,6 +130,15 @@ func LoadNamed(b backend.Backend, src weights.Source, name string) (*Model, erro
 		return nil, err
 	}
 	return Load(b, src, c)
+}
+
+// IDModules converts a slice of concrete CA modules (pulid.Model.CA) for AttachID.
+func IDModules[T IDAttention](mods []T) []IDAttention {
+	out := make([]IDAttention, len(mods))
+	for i, m := range mods {
+		out[i] = m
+	}
+	return out
 }
 
 // AttachID attaches PuLID's cross-attention modules with the given
@@ -286,6 +303,8 @@ func (m *Model) checkInputs(in Inputs) error {
 		}
 		if len(m.IDModules) == 0 {
 			bad("an id embedding was given but no PuLID modules are attached")
+		} else if k, ok := m.IDModules[0].(interface{ KVDim() int }); ok && len(s) == 3 && s[2] != k.KVDim() {
+			bad("id has shape %v, want [%d, N, %d] (the PuLID modules' kv_dim)", s, bsz, k.KVDim())
 		}
 	}
 	if len(errs) > 0 {

@@ -277,7 +277,7 @@ func build(p params, c Config) *Model {
 // Shapes lists every tensor name of a PuLID checkpoint of configuration c
 // with its shape, exactly what Load reads.
 func Shapes(c Config) (map[string][]int, error) {
-	if err := c.Encoder.Validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	p, list := param.List()
@@ -287,13 +287,14 @@ func Shapes(c Config) (map[string][]int, error) {
 
 // Load loads a PuLID checkpoint (pulid_encoder.* and pulid_ca.<k>.*).
 func Load(b backend.Backend, src weights.Source, c Config) (m *Model, err error) {
-	if err := c.Encoder.Validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	defer backend.Catch(&err)
 	l := weights.NewLoader(b, src)
 	m = build(param.Load(l), c)
-	if err := l.Err(); err != nil {
+	want, _ := Shapes(c)
+	if err := errors.Join(l.Err(), param.Unexpected(src, want, []string{"pulid_encoder.", "pulid_ca."})); err != nil {
 		return nil, fmt.Errorf("load pulid: %w", err)
 	}
 	return m, nil
@@ -315,6 +316,9 @@ func LoadIDFormer(b backend.Backend, src weights.Source, c IDFormerConfig) (f *I
 
 // LoadCA loads the cross-attention module pulid_ca.<k> of src.
 func LoadCA(b backend.Backend, src weights.Source, c CAConfig, k int) (ca *PerceiverCA, err error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
 	defer backend.Catch(&err)
 	l := weights.NewLoader(b, src)
 	ca = loadCA(param.Load(l).Subf("pulid_ca.%d", k), c)

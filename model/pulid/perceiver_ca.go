@@ -27,6 +27,7 @@ type PerceiverCA struct {
 	Norm1, Norm2     nn.LayerNorm // norm1 over kv_dim (id tokens), norm2 over dim (image tokens)
 	ToQ, ToKV, ToOut nn.Linear    // no biases
 	Heads, DimHead   int
+	KVWidth          int
 }
 
 func loadCA(p params, c CAConfig) *PerceiverCA {
@@ -39,8 +40,12 @@ func loadCA(p params, c CAConfig) *PerceiverCA {
 		ToOut:   p.Linear("to_out", inner, c.Dim, false),
 		Heads:   c.Heads,
 		DimHead: c.DimHead,
+		KVWidth: c.KVDim,
 	}
 }
+
+// KVDim is the width of the id tokens the module attends to.
+func (m *PerceiverCA) KVDim() int { return m.KVWidth }
 
 // Forward is PerceiverAttentionCA.forward(x=id, latents=img): queries from
 // norm2(img), keys and values from norm1(id) (to_kv's first half of columns

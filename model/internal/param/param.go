@@ -5,8 +5,10 @@
 package param
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/nn"
@@ -89,4 +91,31 @@ func (s Set) Linear(name string, in, out int, bias bool) nn.Linear {
 // LayerNorm is torch.nn.LayerNorm(n, eps) with its affine weight and bias.
 func (s Set) LayerNorm(name string, n int, eps float32) nn.LayerNorm {
 	return nn.LayerNorm{Weight: s.F32(name+".weight", n), Bias: s.F32(name+".bias", n), Eps: eps}
+}
+
+// Unexpected reports the tensors of src under one of roots that want does
+// not list (nil if none), so a checkpoint of another configuration is named
+// for what it has too much of, not only what it lacks.
+func Unexpected(src weights.Source, want map[string][]int, roots []string) error {
+	var extra []string
+	for _, n := range src.Names() {
+		if _, ok := want[n]; ok {
+			continue
+		}
+		for _, r := range roots {
+			if strings.HasPrefix(n, r) {
+				extra = append(extra, fmt.Sprintf("unexpected tensor %q", n))
+				break
+			}
+		}
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	slices.Sort(extra)
+	const keep = 20
+	if len(extra) > keep {
+		extra = append(extra[:keep], fmt.Sprintf("… and %d more", len(extra)-keep))
+	}
+	return errors.New(strings.Join(extra, "; "))
 }
