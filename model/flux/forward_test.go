@@ -18,7 +18,7 @@ import (
 
 // tinyModel loads the golden tiny FLUX with its 4 PuLID CA modules and the
 // inputs of case_forward_id_w1p0.
-func tinyModel(t *testing.T, b backend.Backend) (*flux.Model, flux.Inputs) {
+func tinyModel(t testing.TB, b backend.Backend) (*flux.Model, flux.Inputs) {
 	t.Helper()
 	dir := testshared.Golden(t)
 	st, err := weights.OpenFiles(filepath.Join(dir, "flux", "weights.safetensors"), filepath.Join(dir, "pulid", "weights.safetensors"))
@@ -62,7 +62,7 @@ func tinyModel(t *testing.T, b backend.Backend) (*flux.Model, flux.Inputs) {
 	return m, in
 }
 
-func forward(t *testing.T, b backend.Backend, m *flux.Model, in flux.Inputs) []float32 {
+func forward(t testing.TB, b backend.Backend, m *flux.Model, in flux.Inputs) []float32 {
 	t.Helper()
 	out, err := m.Forward(b, in)
 	if err != nil {
