@@ -46,8 +46,8 @@ func (t *Table) Flush() error {
 	if err := t.w.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(t.w, "\n%d passed, %d failed, %d errors, %d not implemented\n",
-		t.Counts[Pass], t.Counts[Fail], t.Counts[Error], t.Counts[NotImplemented])
+	_, err := fmt.Fprintf(t.w, "\n%d passed, %d failed, %d errors, %d not implemented, %d unsupported on their backend\n",
+		t.Counts[Pass], t.Counts[Fail], t.Counts[Error], t.Counts[NotImplemented], t.Counts[Unsupported])
 	t.w.Flush()
 	return err
 }

@@ -70,7 +70,10 @@ const (
 	Pass           Status = "pass"
 	Fail           Status = "FAIL"
 	NotImplemented Status = "not implemented"
-	Error          Status = "ERROR"
+	// Unsupported: the case's runner exists but the backend lacks an op
+	// it needs (reported by name; never computed elsewhere behind its back).
+	Unsupported Status = "unsupported on backend"
+	Error       Status = "ERROR"
 )
 
 // TensorResult compares one output tensor.
@@ -112,7 +115,7 @@ func Run(c *Case, b backend.Backend) (res Result) {
 	if err != nil {
 		res.Status, res.Err = Error, err
 		if errors.Is(err, backend.ErrNotImplemented) {
-			res.Status = NotImplemented
+			res.Status = Unsupported
 		}
 		return res
 	}
