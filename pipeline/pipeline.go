@@ -67,6 +67,10 @@ type Options struct {
 	Seed uint64
 	// NoiseMath is the torch CPU kernel to reproduce (AVX2 by default).
 	NoiseMath sampling.NormalMath
+	// CUDANoise, if not nil, draws the noise as the PuLID app does on that
+	// CUDA device instead (Philox, all 64 seed bits, rounded to bfloat16;
+	// see sampling.RandnCUDA for what is and is not verified).
+	CUDANoise *sampling.CUDADevice
 	// Batch is the number of images (1 if 0); the noise of all of them
 	// comes from one generator, as get_noise(num_samples, ...) draws it.
 	Batch int
@@ -164,7 +168,14 @@ func Generate(ctx context.Context, b backend.Backend, m Models, cond Conditionin
 			return nil, fmt.Errorf("pipeline: noise of shape %v, want %v", noise.Shape, want)
 		}
 	} else {
-		v, shape, err := sampling.GetNoise(bsz, opt.Height, opt.Width, opt.Seed, opt.NoiseMath)
+		var v []float32
+		var shape [4]int
+		var err error
+		if opt.CUDANoise != nil {
+			v, shape, err = sampling.GetNoiseCUDA(bsz, opt.Height, opt.Width, opt.Seed, *opt.CUDANoise, true)
+		} else {
+			v, shape, err = sampling.GetNoise(bsz, opt.Height, opt.Width, opt.Seed, opt.NoiseMath)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("pipeline: %w", err)
 		}

@@ -182,6 +182,30 @@ func TestSeedAndSchedule(t *testing.T) {
 	if !slices.Equal(fromSeed.Image.Data, fromNoise.Image.Data) {
 		t.Error("the seeded run and the run from the recorded noise differ")
 	}
+
+	// The CUDA generator option draws its own noise for the same seed.
+	opt.Noise, opt.NumSteps = nil, 1
+	dev := sampling.CUDAH100
+	opt.CUDANoise = &dev
+	cuda, err := Generate(context.Background(), tt.b, tt.models, tt.cond, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nv, _, err := sampling.GetNoiseCUDA(1, opt.Height, opt.Width, opt.Seed, dev, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.CUDANoise, opt.Noise = nil, &sampling.Tensor{Shape: tt.noise.Shape, Data: nv}
+	given, err := Generate(context.Background(), tt.b, tt.models, tt.cond, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cuda.LatentPacked.Data, given.LatentPacked.Data) {
+		t.Error("the CUDANoise run differs from a run given the same CUDA noise")
+	}
+	if slices.Equal(nv, tt.noise.Data) {
+		t.Error("CUDA and CPU noise coincide")
+	}
 }
 
 // TestIDWeightZero: id_weight = 0 gives exactly the output of a run
