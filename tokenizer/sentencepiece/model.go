@@ -51,8 +51,7 @@ type Model struct {
 	vocab map[string]int
 	// reserved maps control/unknown/byte pieces to their id (PieceToId).
 	reserved map[string]int
-	// maxPieceBytes bounds the candidate lengths tried at each position.
-	maxPieceBytes int
+	trie     pieceTrie
 
 	unkID                 int
 	minScore, maxScore    float32
@@ -151,7 +150,6 @@ func Parse(data []byte) (*Model, error) {
 				return nil, fmt.Errorf("piece %d %q is already defined", id, p.Text)
 			}
 			m.vocab[p.Text] = id
-			m.maxPieceBytes = max(m.maxPieceBytes, len(p.Text))
 		case Unknown, Control, Byte:
 			if _, dup := m.reserved[p.Text]; dup {
 				return nil, fmt.Errorf("piece %d %q is already defined", id, p.Text)
@@ -174,6 +172,7 @@ func Parse(data []byte) (*Model, error) {
 	if m.unkID < 0 {
 		return nil, errors.New("model has no unknown piece")
 	}
+	m.trie = buildTrie(m.vocab)
 	if m.norm, err = newNormalizer(spec, m.treatWhitespaceSuffix); err != nil {
 		return nil, fmt.Errorf("normalizer %q: %w", spec.name, err)
 	}

@@ -1,6 +1,7 @@
 package sentencepiece
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -100,7 +101,7 @@ func (n *normalizer) longestRule(s string) (length int, repl string, ok bool) {
 		return 0, "", false
 	}
 	r := n.replacements[value:]
-	if end := strings.IndexByte(string(r), 0); end >= 0 {
+	if end := bytes.IndexByte(r, 0); end >= 0 {
 		r = r[:end]
 	}
 	return length, string(r), true

@@ -18,17 +18,18 @@ func (m *Model) Normalize(text string) string { return m.norm.normalize(text) }
 // unigram model): normalize, best-scoring segmentation, then consecutive
 // unknown pieces merged into one. No BOS/EOS is added.
 func (m *Model) Encode(text string) []Token {
-	pieces := m.viterbi(m.norm.normalize(text))
-	out := pieces[:0]
-	prevUnk := false
-	for _, p := range pieces {
-		unk := p.ID == m.unkID
-		if unk && prevUnk {
-			out[len(out)-1].Text += p.Text
-		} else {
-			out = append(out, p)
+	s := m.norm.normalize(text)
+	ends := m.viterbi(s)
+	var out []Token
+	start := 0
+	for i, e := range ends {
+		unk := e.id == m.unkID
+		// A known piece never consists of unknown characters, so merged
+		// unknowns stay unknown.
+		if !(unk && i+1 < len(ends) && ends[i+1].id == m.unkID) {
+			out = append(out, Token{ID: e.id, Text: s[start:e.end]})
+			start = e.end
 		}
-		prevUnk = unk
 	}
 	return out
 }
@@ -66,7 +67,10 @@ func oneCharLen(b byte) int {
 // double sum is compared against the stored float, then stored as float; the
 // unknown candidate is summed in float. An equal score never replaces an
 // earlier candidate, so the earliest start wins ties.
-func (m *Model) viterbi(s string) []Token {
+// pieceEnd is one piece of the best path: its id and end offset in s.
+type pieceEnd struct{ id, end int }
+
+func (m *Model) viterbi(s string) []pieceEnd {
 	if s == "" {
 		return nil
 	}
@@ -85,9 +89,13 @@ func (m *Model) viterbi(s string) []Token {
 		here := best[start].score
 		mblen := min(oneCharLen(s[start]), size-start)
 		hasSingle := false
-		for end := start + 1; end <= size && end-start <= m.maxPieceBytes; end++ {
-			id, ok := m.vocab[s[start:end]]
-			if !ok {
+		cur := int32(0)
+		for end := start + 1; end <= size; end++ {
+			if cur = m.trie.child(cur, s[end-1]); cur < 0 {
+				break
+			}
+			id := int(m.trie.nodes[cur].id)
+			if id < 0 {
 				continue
 			}
 			p := m.pieces[id]
@@ -118,11 +126,10 @@ func (m *Model) viterbi(s string) []Token {
 		}
 		start += mblen
 	}
-	var rev []Token
+	var rev []pieceEnd
 	for end := size; end > 0; {
-		n := best[end]
-		rev = append(rev, Token{ID: n.id, Text: s[n.startsAt:end]})
-		end = n.startsAt
+		rev = append(rev, pieceEnd{best[end].id, end})
+		end = best[end].startsAt
 	}
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
 		rev[i], rev[j] = rev[j], rev[i]
