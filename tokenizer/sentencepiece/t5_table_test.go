@@ -179,25 +179,30 @@ func FuzzEncode(f *testing.F) {
 	for _, s := range []string{"", "portrait, color, cinematic", "x</s>", "<extra_id_3>", "😀猫\xff", "ｆｕｌｌ ½ ﬁ\u200b\t\n", strings.Repeat("ab ", 300)} {
 		f.Add(s, uint16(126))
 	}
+	for _, s := range []string{"x</s>y", "a <extra_id_0> b", "▁x ▁ <pad>", "  <unk>  "} {
+		f.Add(s, uint16(6))
+	}
 	f.Fuzz(func(t *testing.T, text string, n uint16) {
-		tok := loadT5(t)
+		base := loadT5(t)
 		maxLen := 2 + int(n)%511 // 2..512
-		ids, err := tok.Encode(text, maxLen)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ids) != maxLen {
-			t.Fatalf("len %d, want %d", len(ids), maxLen)
-		}
-		for _, id := range ids {
-			if id < 0 || id >= tok.VocabSize() {
-				t.Fatalf("id %d out of range", id)
+		for _, tok := range []*T5{base, base.WithLegacy(false)} {
+			ids, err := tok.Encode(text, maxLen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ids) != maxLen {
+				t.Fatalf("len %d, want %d", len(ids), maxLen)
+			}
+			for _, id := range ids {
+				if id < 0 || id >= tok.VocabSize() {
+					t.Fatalf("id %d out of range", id)
+				}
+			}
+			if !slices.Contains(ids, tok.EOS()) {
+				t.Fatalf("no </s> in %v", ids)
 			}
 		}
-		if !slices.Contains(ids, tok.EOS()) {
-			t.Fatalf("no </s> in %v", ids)
-		}
-		if got := tok.Model().Normalize(text); !utf8.ValidString(got) {
+		if got := base.Model().Normalize(text); !utf8.ValidString(got) {
 			t.Fatalf("normalized text is not UTF-8: %q", got)
 		}
 	})
@@ -210,4 +215,48 @@ func BenchmarkT5Encode(b *testing.B) {
 	for b.Loop() {
 		tok.Encode(text, 512)
 	}
+}
+
+// TestT5NonLegacy checks where legacy=False differs: text right after a
+// special token gets no "▁" (it is not a fresh SentencePiece sentence), and an
+// <extra_id_N> eats the whitespace beside it.
+func TestT5NonLegacy(t *testing.T) {
+	tok := loadT5(t)
+	nl := tok.WithLegacy(false)
+	sp := tok.Model()
+	bare := func(s string) int { // the id of piece s without "▁"
+		id := sp.PieceToID(s)
+		if id == sp.UnkID() {
+			t.Fatalf("no piece %q", s)
+		}
+		return id
+	}
+	x, y := sp.EncodeIDs("x"), sp.EncodeIDs("y")
+	cases := []struct {
+		text         string
+		legacy, nonL []int
+	}{
+		{"x</s>y", concat(x, []int{1}, y, []int{1}), concat(x, []int{1}, []int{bare("y")}, []int{1})},
+		{"x </s> y", concat(x, []int{1}, y, []int{1}), concat(x, []int{1}, y, []int{1})},
+		{"x <extra_id_0> y", concat(x, []int{32099}, y, []int{1}), concat(x, []int{32099}, []int{bare("y")}, []int{1})},
+		{"</s>", []int{1}, []int{1}},
+		{"", []int{1}, []int{1}},
+		{"x", concat(x, []int{1}), concat(x, []int{1})},
+	}
+	for _, c := range cases {
+		if got := tok.Tokenize(c.text); !slices.Equal(got, c.legacy) {
+			t.Errorf("legacy %q: %v, want %v", c.text, got, c.legacy)
+		}
+		if got := nl.Tokenize(c.text); !slices.Equal(got, c.nonL) {
+			t.Errorf("legacy=False %q: %v, want %v", c.text, got, c.nonL)
+		}
+	}
+}
+
+func concat(parts ...[]int) []int {
+	var out []int
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
 }

@@ -68,24 +68,31 @@ func TestT5Golden(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			want, shape := readI64(t, f, "out.input_ids")
 			wantLen, _ := readI64(t, f, "out.length_untruncated")
-			if len(shape) != 2 || shape[0] != len(prompts) {
-				t.Fatalf("out.input_ids shape %v for %d prompts", shape, len(prompts))
-			}
-			L := shape[1]
-			for i, p := range prompts {
-				got, err := tok.Encode(p, L)
-				if err != nil {
-					t.Fatal(err)
+			for _, v := range []struct {
+				tensor string
+				tok    *T5
+			}{{"out.input_ids", tok}, {"out.input_ids_legacy_false", tok.WithLegacy(false)}} {
+				want, shape := readI64(t, f, v.tensor)
+				if len(shape) != 2 || shape[0] != len(prompts) {
+					t.Fatalf("%s shape %v for %d prompts", v.tensor, shape, len(prompts))
 				}
-				row := want[i*L : (i+1)*L]
-				for j := range row {
-					if int64(got[j]) != row[j] {
-						t.Errorf("prompt %d %q: id %d = %d, want %d\n got %v\nwant %v", i, short(p), j, got[j], row[j], got, row)
-						break
+				L := shape[1]
+				for i, p := range prompts {
+					got, err := v.tok.Encode(p, L)
+					if err != nil {
+						t.Fatal(err)
+					}
+					row := want[i*L : (i+1)*L]
+					for j := range row {
+						if int64(got[j]) != row[j] {
+							t.Errorf("%s prompt %d %q: id %d = %d, want %d\n got %v\nwant %v", v.tensor, i, short(p), j, got[j], row[j], got, row)
+							break
+						}
 					}
 				}
+			}
+			for i, p := range prompts {
 				if n := len(tok.Tokenize(p)); int64(n) != wantLen[i] {
 					t.Errorf("prompt %d %q: untruncated length %d, want %d", i, short(p), n, wantLen[i])
 				}
