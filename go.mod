@@ -2,8 +2,6 @@ module github.com/fluxpulid/fluxpulid
 
 go 1.26.0
 
-require google.golang.org/protobuf v1.36.12
-
 require (
 	golang.org/x/image v0.36.0
 	google.golang.org/protobuf v1.36.12
@@ -15,6 +13,6 @@ require (
 	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.41.0 // indirect
-	golang.org/x/text v0.28.0 // indirect
+	golang.org/x/text v0.34.0 // indirect
 	gonum.org/v1/gonum v0.17.0 // indirect
 )
