@@ -190,38 +190,22 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, opt backend.ConvOptions) bac
 	return out
 }
 
-// conv2D lowers the convolution to a matrix product per sample and group:
+// conv2D lowers the convolution to matrix products per sample and group:
 // out[o, p] = Σ_{c,ky,kx} w[o, c·kh·kw] · col[p, c·kh·kw] with col the
 // image patches (im2col), transposed so the weight is the product's Bᵀ.
+// Patches are built for a bounded block of output positions at a time, so
+// a 128-channel 3×3 conv over a megapixel needs tens of megabytes of
+// scratch, not gigabytes.
 func conv2D(out, x []float32, w ops.Matrix, bias []float32, n, c, h, wd, o, kh, kw, oh, ow int, opt backend.ConvOptions) {
 	g := opt.Groups
 	cg, og := c/g, o/g
 	kk := cg * kh * kw
 	p := oh * ow
-	col := make([]float32, p*kk)
-	res := make([]float32, p*og)
+	block := min(p, max(64, convScratch/max(kk, og)))
+	col := make([]float32, block*kk)
+	res := make([]float32, block*og)
 	for ni := range n {
 		for gi := range g {
-			ops.Parallel(p, 64, func(lo, hi int) {
-				for pi := lo; pi < hi; pi++ {
-					y, xo := pi/ow, pi%ow
-					row := col[pi*kk : (pi+1)*kk]
-					for ic := range cg {
-						plane := x[((ni*c)+gi*cg+ic)*h*wd:]
-						for ky := range kh {
-							iy := y*opt.Stride[0] - opt.Pad[0] + ky*opt.Dilation[0]
-							for kx := range kw {
-								ix := xo*opt.Stride[1] - opt.Pad[1] + kx*opt.Dilation[1]
-								v := float32(0)
-								if iy >= 0 && iy < h && ix >= 0 && ix < wd {
-									v = plane[iy*wd+ix]
-								}
-								row[(ic*kh+ky)*kw+kx] = v
-							}
-						}
-					}
-				}
-			})
 			wg := w
 			wg.N = og
 			sz := w.DType.Size()
@@ -234,19 +218,46 @@ func conv2D(out, x []float32, w ops.Matrix, bias []float32, n, c, h, wd, o, kh, 
 			if bias != nil {
 				bg = bias[gi*og : (gi+1)*og]
 			}
-			ops.MatMul(res, col, p, wg, bg)
-			// res is [p, og]; out wants [og, p]
 			dst := out[(ni*o+gi*og)*p:]
-			ops.Parallel(og, 8, func(lo, hi int) {
-				for oc := lo; oc < hi; oc++ {
-					for pi := range p {
-						dst[oc*p+pi] = res[pi*og+oc]
+			for p0 := 0; p0 < p; p0 += block {
+				np := min(block, p-p0)
+				ops.Parallel(np, 64, func(lo, hi int) {
+					for pi := lo; pi < hi; pi++ {
+						y, xo := (p0+pi)/ow, (p0+pi)%ow
+						row := col[pi*kk : (pi+1)*kk]
+						for ic := range cg {
+							plane := x[((ni*c)+gi*cg+ic)*h*wd:]
+							for ky := range kh {
+								iy := y*opt.Stride[0] - opt.Pad[0] + ky*opt.Dilation[0]
+								for kx := range kw {
+									ix := xo*opt.Stride[1] - opt.Pad[1] + kx*opt.Dilation[1]
+									v := float32(0)
+									if iy >= 0 && iy < h && ix >= 0 && ix < wd {
+										v = plane[iy*wd+ix]
+									}
+									row[(ic*kh+ky)*kw+kx] = v
+								}
+							}
+						}
 					}
-				}
-			})
+				})
+				ops.MatMul(res[:np*og], col[:np*kk], np, wg, bg)
+				// res is [np, og]; out wants [og, p]
+				ops.Parallel(og, 8, func(lo, hi int) {
+					for oc := lo; oc < hi; oc++ {
+						row := dst[oc*p+p0 : oc*p+p0+np]
+						for pi := range row {
+							row[pi] = res[pi*og+oc]
+						}
+					}
+				})
+			}
 		}
 	}
 }
+
+// convScratch bounds the im2col block (in floats) of conv2D.
+const convScratch = 4 << 20
 
 func (b *Backend) Pool2D(x backend.Tensor, opt backend.PoolOptions) backend.Tensor {
 	const op = "pool2d"
