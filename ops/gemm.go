@@ -1,6 +1,11 @@
 package ops
 
 import (
+	"encoding/binary"
+	"math"
+	"sync"
+	"unsafe"
+
 	"github.com/fluxpulid/fluxpulid/dtype"
 )
 
@@ -14,128 +19,215 @@ type Matrix struct {
 	Raw   []byte    // other float types
 }
 
-// Block sizes: a panel of nc rows × kc columns of the weight (64 KiB as
-// float32) stays in L2 while every row of A streams past it.
+// The product is computed as in Goto and van de Geijn's "Anatomy of
+// high-performance matrix multiplication" (and BLIS): the weight is packed
+// kc × nc at a time (a block that stays in the shared L3) as micro-panels
+// of nr columns; the activation mc × kc at a time (a block that stays in
+// the core's L2) as micro-panels of mr rows; and a register-tiled
+// micro-kernel multiplies one micro-panel of each (the B micro-panel,
+// kc·nr·4 = 16 KiB, stays in L1) into an mr × nr tile of C.
+//
+// The sizes were tuned on a Zen 3 EPYC (32 KiB L1d, 512 KiB L2, 32 MiB
+// L3; BenchmarkGemmCore): mc·kc·4 = 192 KiB of A, kc·nc·4 = 6 MiB of B,
+// a 32 KiB B micro-panel. kc 512 measured 5% faster than 256 or 384
+// (fewer passes over C); mc between 96 and 144 made no clear difference.
 const (
-	kc = 256
-	nc = 64
-	mc = 64
+	mr = 6  // rows of the register tile
+	nr = 16 // columns of the register tile: two 8-float AVX registers
+	kc = 512
+	mc = 96 // a multiple of mr
+	nc = 3072
 )
+
+// microKernel computes c[i·ldc+j] += Σ_{p<k} a[mr·p+i]·b[nr·p+j] for
+// i < mr, j < nr, with a and b packed micro-panels. It is chosen at
+// start-up from the CPU's features (see gemm_amd64.go).
+var microKernel = microKernelGo
 
 // kernelName names the micro-kernel in use (reported by Describe).
 var kernelName = "go"
 
-// microKernel computes c[i][j] += Σ_p a[i][p]·b[j][p] for a 4×4 tile,
-// with a rows lda apart and packed b rows kc apart. It is a variable so
-// SIMD implementations can replace it at start-up.
-var microKernel = microKernelGo
-
-func microKernelGo(c []float32, ldc int, a []float32, lda int, b []float32, ldb, k int, rows, cols int) {
-	if rows == 4 && cols == 4 {
-		var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
-		a0, a1, a2, a3 := a[:k], a[lda:lda+k], a[2*lda:2*lda+k], a[3*lda:3*lda+k]
-		b0, b1, b2, b3 := b[:k], b[ldb:ldb+k], b[2*ldb:2*ldb+k], b[3*ldb:3*ldb+k]
-		for p := range k {
-			x0, x1, x2, x3 := a0[p], a1[p], a2[p], a3[p]
-			y0, y1, y2, y3 := b0[p], b1[p], b2[p], b3[p]
-			c00 += x0 * y0
-			c01 += x0 * y1
-			c02 += x0 * y2
-			c03 += x0 * y3
-			c10 += x1 * y0
-			c11 += x1 * y1
-			c12 += x1 * y2
-			c13 += x1 * y3
-			c20 += x2 * y0
-			c21 += x2 * y1
-			c22 += x2 * y2
-			c23 += x2 * y3
-			c30 += x3 * y0
-			c31 += x3 * y1
-			c32 += x3 * y2
-			c33 += x3 * y3
-		}
-		c[0] += c00
-		c[1] += c01
-		c[2] += c02
-		c[3] += c03
-		c[ldc] += c10
-		c[ldc+1] += c11
-		c[ldc+2] += c12
-		c[ldc+3] += c13
-		c[2*ldc] += c20
-		c[2*ldc+1] += c21
-		c[2*ldc+2] += c22
-		c[2*ldc+3] += c23
-		c[3*ldc] += c30
-		c[3*ldc+1] += c31
-		c[3*ldc+2] += c32
-		c[3*ldc+3] += c33
-		return
-	}
-	for i := range rows {
-		ai := a[i*lda : i*lda+k]
-		for j := range cols {
-			bj := b[j*ldb : j*ldb+k]
-			var s float32
-			for p, x := range ai {
-				s += x * bj[p]
+// microKernelGo is the portable micro-kernel: the same sum, in the same
+// order over p, as the SIMD kernels, with each product rounded before it
+// is added (no fused multiply-add).
+func microKernelGo(k int, a, b, c []float32, ldc int) {
+	var acc [mr * nr]float32
+	a, b = a[:mr*k], b[:nr*k]
+	for p := range k {
+		bp := b[nr*p : nr*p+nr]
+		for i := range mr {
+			x := a[mr*p+i]
+			row := acc[i*nr : i*nr+nr]
+			for j, y := range bp {
+				row[j] += x * y
 			}
-			c[i*ldc+j] += s
+		}
+	}
+	for i := range mr {
+		row := c[i*ldc : i*ldc+nr]
+		for j := range row {
+			row[j] += acc[i*nr+j]
 		}
 	}
 }
 
-// MatMul computes c [M, N] = a [M, K] · bᵀ (+ bias [N] if not nil),
-// parallel over tiles of the output.
+// MatMul computes c [M, N] = a [M, K] · bᵀ (+ bias [N] if not nil) in
+// float32, with the weight widened exactly from its storage type. Work is
+// split over the cores by columns of c (by rows when c is narrow).
 func MatMul(c, a []float32, m int, b Matrix, bias []float32) {
 	n, k := b.N, b.K
-	for i := range m {
-		row := c[i*n : i*n+n]
-		if bias != nil {
-			copy(row, bias)
-		} else {
-			clear(row)
+	Parallel(m, max(1, 1<<14/max(n, 1)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := c[i*n : i*n+n]
+			if bias != nil {
+				copy(row, bias)
+			} else {
+				clear(row)
+			}
 		}
-	}
+	})
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
-	mTiles := (m + mc - 1) / mc
-	nTiles := (n + nc - 1) / nc
-	Parallel(mTiles*nTiles, 1, func(lo, hi int) {
-		panel := make([]float32, nc*kc)
-		for t := lo; t < hi; t++ {
-			// n-major order: consecutive tiles of a worker share the panel.
-			ni, mi := t/mTiles, t%mTiles
-			n0, m0 := ni*nc, mi*mc
-			nn, mm := min(nc, n-n0), min(mc, m-m0)
-			for k0 := 0; k0 < k; k0 += kc {
-				kk := min(kc, k-k0)
-				packPanel(panel, b, n0, nn, k0, kk)
-				for i := 0; i < mm; i += 4 {
-					rows := min(4, mm-i)
-					for j := 0; j < nn; j += 4 {
-						cols := min(4, nn-j)
-						microKernel(c[(m0+i)*n+n0+j:], n, a[(m0+i)*k+k0:], k, panel[j*kc:], kc, kk, rows, cols)
-					}
-				}
+	w := Workers
+	if w > 1 && 2*m*n*k < 1<<20 {
+		w = 1 // not worth a goroutine
+	}
+	colTiles, rowTiles := (n+nr-1)/nr, (m+mr-1)/mr
+	if colTiles >= w || colTiles >= rowTiles {
+		// columns: each worker packs its own part of the weight
+		w = min(w, colTiles)
+		Parallel(w, 1, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				n0, n1 := colTiles*i/w*nr, min(n, colTiles*(i+1)/w*nr)
+				gemm(c, a, b, 0, m, n0, n1)
 			}
+		})
+		return
+	}
+	w = min(w, rowTiles)
+	Parallel(w, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			m0, m1 := rowTiles*i/w*mr, min(m, rowTiles*(i+1)/w*mr)
+			gemm(c, a, b, m0, m1, 0, n)
 		}
 	})
 }
 
-// packPanel widens rows [n0, n0+nn) × cols [k0, k0+kk) of b into dst with
-// row stride kc.
-func packPanel(dst []float32, b Matrix, n0, nn, k0, kk int) {
-	for j := range nn {
-		off := (n0+j)*b.K + k0
-		out := dst[j*kc : j*kc+kk]
-		if b.DType == dtype.F32 {
-			copy(out, b.F32[off:off+kk])
-			continue
+// buffers holds one worker's packing space.
+type buffers struct {
+	a, b []float32
+}
+
+var bufPool = sync.Pool{New: func() any {
+	return &buffers{a: alignedF32(mc * kc), b: alignedF32(nc * kc)}
+}}
+
+// alignedF32 allocates n floats starting on a 64-byte cache line, so that
+// a micro-panel's rows of nr floats never straddle two lines.
+func alignedF32(n int) []float32 {
+	s := make([]float32, n+16)
+	off := int(uintptr(unsafe.Pointer(&s[0])) % 64 / 4)
+	if off != 0 {
+		off = 16 - off
+	}
+	return s[off : off+n : off+n]
+}
+
+// gemm adds a[m0:m1] · b[n0:n1]ᵀ into c[m0:m1, n0:n1].
+func gemm(c, a []float32, b Matrix, m0, m1, n0, n1 int) {
+	n, k := b.N, b.K
+	buf := bufPool.Get().(*buffers)
+	defer bufPool.Put(buf)
+	var edge [mr * nr]float32
+	for jc := n0; jc < n1; jc += nc {
+		nn := min(nc, n1-jc)
+		for pc := 0; pc < k; pc += kc {
+			kk := min(kc, k-pc)
+			packB(buf.b, b, jc, nn, pc, kk)
+			for ic := m0; ic < m1; ic += mc {
+				mm := min(mc, m1-ic)
+				packA(buf.a, a, k, ic, mm, pc, kk)
+				for jr := 0; jr < nn; jr += nr {
+					bp := buf.b[jr*kk : (jr+nr)*kk]
+					cols := min(nr, nn-jr)
+					for ir := 0; ir < mm; ir += mr {
+						ap := buf.a[ir*kk : (ir+mr)*kk]
+						rows := min(mr, mm-ir)
+						off := (ic+ir)*n + jc + jr
+						if rows == mr && cols == nr {
+							microKernel(kk, ap, bp, c[off:], n)
+							continue
+						}
+						// a partial tile: compute it whole, keep what fits
+						clear(edge[:])
+						microKernel(kk, ap, bp, edge[:], nr)
+						for i := range rows {
+							dst := c[off+i*n : off+i*n+cols]
+							for j := range dst {
+								dst[j] += edge[i*nr+j]
+							}
+						}
+					}
+				}
+			}
 		}
-		sz := b.DType.Size()
-		dtype.ToF32(b.DType, b.Raw[off*sz:(off+kk)*sz], out)
+	}
+}
+
+// packA copies rows [i0, i0+mm) × columns [p0, p0+kk) of a (row stride
+// lda) into micro-panels of mr rows, interleaved by column:
+// dst[ir·kk + mr·p + r] = a[i0+ir+r][p0+p], zero past the last row.
+func packA(dst, a []float32, lda, i0, mm, p0, kk int) {
+	for ir := 0; ir < mm; ir += mr {
+		panel := dst[ir*kk : (ir+mr)*kk]
+		rows := min(mr, mm-ir)
+		for r := range rows {
+			src := a[(i0+ir+r)*lda+p0 : (i0+ir+r)*lda+p0+kk]
+			for p, v := range src {
+				panel[mr*p+r] = v
+			}
+		}
+		for r := rows; r < mr; r++ {
+			for p := range kk {
+				panel[mr*p+r] = 0
+			}
+		}
+	}
+}
+
+// packB widens rows [j0, j0+nn) × columns [p0, p0+kk) of b into
+// micro-panels of nr rows of b (columns of bᵀ), interleaved by column:
+// dst[jr·kk + nr·p + j] = b[j0+jr+j][p0+p], zero past the last row.
+func packB(dst []float32, b Matrix, j0, nn, p0, kk int) {
+	for jr := 0; jr < nn; jr += nr {
+		panel := dst[jr*kk : (jr+nr)*kk]
+		cols := min(nr, nn-jr)
+		for j := range cols {
+			off := (j0+jr+j)*b.K + p0
+			switch b.DType {
+			case dtype.F32:
+				for p, v := range b.F32[off : off+kk] {
+					panel[nr*p+j] = v
+				}
+			case dtype.BF16:
+				src := b.Raw[2*off : 2*(off+kk)]
+				for p := range kk {
+					panel[nr*p+j] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(src[2*p:])) << 16)
+				}
+			default:
+				sz := b.DType.Size()
+				var tmp [kc]float32
+				dtype.ToF32(b.DType, b.Raw[off*sz:(off+kk)*sz], tmp[:kk])
+				for p, v := range tmp[:kk] {
+					panel[nr*p+j] = v
+				}
+			}
+		}
+		for j := cols; j < nr; j++ {
+			for p := range kk {
+				panel[nr*p+j] = 0
+			}
+		}
 	}
 }
