@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fluxpulid/fluxpulid/backend"
+	"github.com/fluxpulid/fluxpulid/dtype"
 )
 
 // Program is a model's graph bound to a backend, ready to run: every node
@@ -163,12 +164,19 @@ func Load(m *Model, b backend.Backend) (p *Program, err error) {
 func constValue(b backend.Backend, t *Tensor) (*value, error) {
 	switch t.DataType {
 	case Float, Float16, BFloat16, Double:
+		v := &value{}
+		host := t.NumElements() <= hostMaxElements || len(t.Dims) <= 1
+		if t.DataType == Float && b != nil && !host {
+			// a large F32 weight goes to the device straight from the file
+			// bytes, without an intermediate []float32
+			v.dev = b.FromBytes(dtype.F32, t.Dims, t.Raw)
+			return v, nil
+		}
 		f, err := t.Float32s()
 		if err != nil {
 			return nil, err
 		}
-		v := &value{}
-		if len(f) <= hostMaxElements || len(t.Dims) <= 1 {
+		if host {
 			v.host = &hostTensor{shape: slices.Clone(t.Dims), f: f, float: true}
 		}
 		if b != nil {
