@@ -3,6 +3,7 @@
 // runs over output pixels, kk over (input channel, ky, kx) and col is the
 // zero-padded input patch, gathered on the fly instead of materialised
 // (im2col). Tiling as in matmul.glsl; rows are pixels, columns channels.
+#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
 #define BM 64
@@ -48,9 +49,9 @@ void main() {
     uint xbase = (ni * p.ch + g * cg) * p.h * p.wd;
     uint wbase = g * og * kdim;
 
-    float acc[4][4];
-    for (int r = 0; r < 4; r++)
-        for (int q = 0; q < 4; q++) acc[r][q] = 0.0;
+    // acc[r][q] is the output at row ty+16r, column tx+16q; vectors and
+    // unrolled loops keep it in registers.
+    vec4 acc[4] = vec4[4](vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
 
     for (uint k0 = 0u; k0 < kdim; k0 += BK) {
         for (uint e = t; e < BM * BK; e += 256u) {
@@ -74,20 +75,22 @@ void main() {
             ws_[kk * BN + rr] = (gc < og && gk < kdim) ? w(wbase + gc * kdim + gk) : 0.0;
         }
         barrier();
-        for (uint kk = 0u; kk < BK; kk++) {
-            float av[4], wv[4];
-            for (int r = 0; r < 4; r++) av[r] = as_[kk * BM + ty + 16u * uint(r)];
-            for (int q = 0; q < 4; q++) wv[q] = ws_[kk * BN + tx + 16u * uint(q)];
-            for (int r = 0; r < 4; r++)
-                for (int q = 0; q < 4; q++) acc[r][q] += av[r] * wv[q];
+        [[unroll]] for (uint kk = 0u; kk < BK; kk++) {
+            uint ai = kk * BM + ty, wi = kk * BN + tx;
+            vec4 av = vec4(as_[ai], as_[ai + 16u], as_[ai + 32u], as_[ai + 48u]);
+            vec4 wv = vec4(ws_[wi], ws_[wi + 16u], ws_[wi + 32u], ws_[wi + 48u]);
+            acc[0] += av.x * wv;
+            acc[1] += av.y * wv;
+            acc[2] += av.z * wv;
+            acc[3] += av.w * wv;
         }
         barrier();
     }
 
-    for (int r = 0; r < 4; r++) {
+    [[unroll]] for (int r = 0; r < 4; r++) {
         uint pix = row0 + ty + 16u * uint(r);
         if (pix >= npix) continue;
-        for (int q = 0; q < 4; q++) {
+        [[unroll]] for (int q = 0; q < 4; q++) {
             uint o = col0 + tx + 16u * uint(q);
             if (o >= og) continue;
             float v = acc[r][q];

@@ -3,6 +3,7 @@
 // a workgroup computes a BM×BN tile of c, staging BM×BK of a and BN×BK of w
 // in shared memory per step; each of the 256 invocations owns a 4×4 block
 // of the tile (rows ty+16r, columns tx+16c).
+#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
 #define BM 64
@@ -46,9 +47,9 @@ void main() {
     }
     uint abase = ia * p.m * p.k, wbase = iw * p.n * p.k;
 
-    float acc[4][4];
-    for (int r = 0; r < 4; r++)
-        for (int q = 0; q < 4; q++) acc[r][q] = 0.0;
+    // acc[r][q] is the output at row ty+16r, column tx+16q; vectors and
+    // unrolled loops keep it in registers.
+    vec4 acc[4] = vec4[4](vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
 
     for (uint k0 = 0u; k0 < p.k; k0 += BK) {
         // Each invocation stages 4 elements of each tile; consecutive
@@ -64,21 +65,23 @@ void main() {
             ws_[kk * BN + rr] = (gc < p.n && gk < p.k) ? w(wbase + gc * p.k + gk) : 0.0;
         }
         barrier();
-        for (uint kk = 0u; kk < BK; kk++) {
-            float av[4], wv[4];
-            for (int r = 0; r < 4; r++) av[r] = as_[kk * BM + ty + 16u * uint(r)];
-            for (int q = 0; q < 4; q++) wv[q] = ws_[kk * BN + tx + 16u * uint(q)];
-            for (int r = 0; r < 4; r++)
-                for (int q = 0; q < 4; q++) acc[r][q] += av[r] * wv[q];
+        [[unroll]] for (uint kk = 0u; kk < BK; kk++) {
+            uint ai = kk * BM + ty, wi = kk * BN + tx;
+            vec4 av = vec4(as_[ai], as_[ai + 16u], as_[ai + 32u], as_[ai + 48u]);
+            vec4 wv = vec4(ws_[wi], ws_[wi + 16u], ws_[wi + 32u], ws_[wi + 48u]);
+            acc[0] += av.x * wv;
+            acc[1] += av.y * wv;
+            acc[2] += av.z * wv;
+            acc[3] += av.w * wv;
         }
         barrier();
     }
 
     uint cbase = z * p.m * p.n;
-    for (int r = 0; r < 4; r++) {
+    [[unroll]] for (int r = 0; r < 4; r++) {
         uint gr = row0 + ty + 16u * uint(r);
         if (gr >= p.m) continue;
-        for (int q = 0; q < 4; q++) {
+        [[unroll]] for (int q = 0; q < 4; q++) {
             uint gc = col0 + tx + 16u * uint(q);
             if (gc >= p.n) continue;
             float v = acc[r][q];

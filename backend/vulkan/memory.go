@@ -53,7 +53,8 @@ func (d *device) newStorage(n uint64) (*storage, error) {
 	cb := d.chunkBytes()
 	nch := max(int((n+cb-1)/cb), 1)
 	if nch > maxChunks {
-		return nil, fmt.Errorf("tensor of %d bytes exceeds %d chunks of %d MiB on %s", n, maxChunks, cb>>20, d.phys.info.Name)
+		return nil, fmt.Errorf("tensor of %d bytes exceeds %d chunks of %d bytes (the storage-buffer range of %s)",
+			n, maxChunks, cb, d.phys.info.Name)
 	}
 	if d.retiredBytes > d.flushBytes {
 		// Much memory waits for recorded work to finish: run it now so
