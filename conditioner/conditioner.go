@@ -47,6 +47,8 @@ type Conditioner struct {
 
 	cache *lru
 	group singleflight.Group
+
+	closers []interface{ Close() error } // weight files opened by Load
 }
 
 // New assembles a conditioner from loaded parts; cacheSize ≤ 0 disables the
@@ -64,10 +66,15 @@ type Paths struct {
 	T5Tokenizer   string // spiece.model
 	CLIPWeights   string // clip_l.safetensors, text_encoder/ or a full CLIP checkpoint
 	CLIPTokenizer string // folder with vocab.json and merges.txt
+
+	// T5Config and CLIPConfig override FLUX.1's T5-XXL and CLIP-L
+	// configurations (nil: the real ones).
+	T5Config   *t5.Config
+	CLIPConfig *clip.Config
 }
 
-// Load opens FLUX.1's encoders (T5-XXL v1.1 and CLIP ViT-L/14 text) from
-// paths onto b.
+// Load opens FLUX.1's encoders (T5-XXL v1.1 and CLIP ViT-L/14 text, unless
+// p names other configurations) from paths onto b. Close releases the files.
 func Load(b backend.Backend, p Paths) (*Conditioner, error) {
 	t5tok, err := sentencepiece.LoadT5(p.T5Tokenizer)
 	if err != nil {
@@ -82,7 +89,14 @@ func Load(b backend.Backend, p Paths) (*Conditioner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("conditioner: t5 weights: %w", err)
 	}
-	t5m, err := t5.Load(b, t5src, t5.XXL())
+	t5cfg, clipcfg := t5.XXL(), clip.ViTL14()
+	if p.T5Config != nil {
+		t5cfg = *p.T5Config
+	}
+	if p.CLIPConfig != nil {
+		clipcfg = *p.CLIPConfig
+	}
+	t5m, err := t5.Load(b, t5src, t5cfg)
 	if err != nil {
 		t5src.Close()
 		return nil, fmt.Errorf("conditioner: %s: %w", p.T5Weights, err)
@@ -92,13 +106,31 @@ func Load(b backend.Backend, p Paths) (*Conditioner, error) {
 		t5src.Close()
 		return nil, fmt.Errorf("conditioner: clip weights: %w", err)
 	}
-	clipm, err := clip.Load(b, clipsrc, clip.ViTL14())
+	clipm, err := clip.Load(b, clipsrc, clipcfg)
 	if err != nil {
 		t5src.Close()
 		clipsrc.Close()
 		return nil, fmt.Errorf("conditioner: %s: %w", p.CLIPWeights, err)
 	}
-	return New(t5m, t5tok, clipm, cliptok, DefaultCacheSize)
+	c, err := New(t5m, t5tok, clipm, cliptok, DefaultCacheSize)
+	if err != nil {
+		t5src.Close()
+		clipsrc.Close()
+		return nil, err
+	}
+	c.closers = []interface{ Close() error }{t5src, clipsrc}
+	return c, nil
+}
+
+// Close releases the weight files Load opened (the encoders' weights may be
+// views into them, so the conditioner must not be used afterwards).
+func (c *Conditioner) Close() error {
+	var errs []error
+	for _, cl := range c.closers {
+		errs = append(errs, cl.Close())
+	}
+	c.closers = nil
+	return errors.Join(errs...)
 }
 
 // Encoded is the conditioning of one prompt, on the host.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -269,6 +270,42 @@ func TestBatchAndCache(t *testing.T) {
 	wg.Wait()
 	if f.c.Misses() != 5 {
 		t.Errorf("concurrent identical prompts: %d encodings, want 5", f.c.Misses())
+	}
+}
+
+// TestLoad opens the encoders from files, as a program does.
+func TestLoad(t *testing.T) {
+	f := setup(t, 0)
+	t5cfg, clipcfg := f.c.T5.Cfg, f.c.CLIP.Cfg
+	tokDir := os.Getenv("FLUXPULID_TOKENIZERS")
+	if tokDir == "" {
+		tokDir = filepath.Join(sharedDir(t), "tokenizers")
+	}
+	c, err := conditioner.Load(f.b, conditioner.Paths{
+		T5Weights: f.t5g.weights, T5Tokenizer: filepath.Join(tokDir, "t5", "spiece.model"),
+		CLIPWeights: f.clg.weights, CLIPTokenizer: filepath.Join(tokDir, "clip"),
+		T5Config: &t5cfg, CLIPConfig: &clipcfg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := c.EncodeOne(f.b, f.prompts[2], 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := f.clg.expect(2)
+	close(t, "vec", e.Vec, want, f.clg.atol, f.clg.rtol)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The real configurations do not fit the tiny weights: the error names
+	// the mismatched tensors.
+	_, err = conditioner.Load(f.b, conditioner.Paths{
+		T5Weights: f.t5g.weights, T5Tokenizer: filepath.Join(tokDir, "t5", "spiece.model"),
+		CLIPWeights: f.clg.weights, CLIPTokenizer: filepath.Join(tokDir, "clip"),
+	})
+	if err == nil || !strings.Contains(err.Error(), "shared.weight") {
+		t.Errorf("real config on tiny weights: %v", err)
 	}
 }
 
