@@ -34,14 +34,14 @@ func EstimateNorm(lmk Landmarks, imageSize int) (Affine, error) {
 	default:
 		return Affine{}, fmt.Errorf("norm crop: image size %d is not a multiple of 112 or 128", imageSize)
 	}
-	dst := make([][2]float32, 5)
-	src := make([][2]float32, 5)
+	dst := make([][2]float64, 5)
+	src := make([][2]float64, 5)
 	for i := range ArcFaceTemplate {
-		// numpy: float32 template times a Python float stays float32.
-		dst[i] = [2]float32{float32(ArcFaceTemplate[i][0]*ratio) + diffX, ArcFaceTemplate[i][1] * ratio}
-		src[i] = lmk[i]
+		// numpy: the float32 template times a Python float stays float32.
+		dst[i] = [2]float64{float64(float32(ArcFaceTemplate[i][0]*ratio) + diffX), float64(ArcFaceTemplate[i][1] * ratio)}
+		src[i] = [2]float64{float64(lmk[i][0]), float64(lmk[i][1])}
 	}
-	m, err := UmeyamaF32(src, dst)
+	m, err := Umeyama(src, dst)
 	if err != nil {
 		return Affine{}, fmt.Errorf("norm crop: %w", err)
 	}

@@ -74,55 +74,65 @@ func Resize(img *imageio.Image, w, h int, interp Interpolation) (*imageio.Image,
 
 	out := imageio.New(w, h)
 	sw := img.W
-	// Horizontally filtered source rows, computed once each.
-	rows := make(map[int][]int32)
+	// Clamped source column of every tap (edge replication).
+	xidx := make([]int, w*ksize)
+	for dx := 0; dx < w; dx++ {
+		for k := 0; k < ksize; k++ {
+			xidx[dx*ksize+k] = 3 * min(max(xofs[dx]+k, 0), sw-1)
+		}
+	}
+	// Horizontally filtered source rows, computed once each and dropped
+	// once the window has passed them (source rows only move forward).
+	rows := make([][]int32, img.H)
 	hrow := func(sy int) []int32 {
-		if r, ok := rows[sy]; ok {
+		if r := rows[sy]; r != nil {
 			return r
 		}
 		src := img.Pix[3*sy*sw : 3*(sy+1)*sw]
 		r := make([]int32, 3*w)
 		for dx := 0; dx < w; dx++ {
 			a := alpha[dx*ksize : (dx+1)*ksize]
-			for c := 0; c < 3; c++ {
-				var s int32
-				for k := 0; k < ksize; k++ {
-					sx := min(max(xofs[dx]+k, 0), sw-1)
-					s += int32(src[3*sx+c]) * int32(a[k])
-				}
-				r[3*dx+c] = s
+			xi := xidx[dx*ksize : (dx+1)*ksize]
+			var s0, s1, s2 int32
+			for k, c := range a {
+				p := src[xi[k] : xi[k]+3]
+				s0 += int32(p[0]) * int32(c)
+				s1 += int32(p[1]) * int32(c)
+				s2 += int32(p[2]) * int32(c)
 			}
+			r[3*dx], r[3*dx+1], r[3*dx+2] = s0, s1, s2
 		}
 		rows[sy] = r
 		return r
 	}
 	taps := make([][]int32, ksize)
+	first := 0
 	for dy := 0; dy < h; dy++ {
 		for k := 0; k < ksize; k++ {
 			taps[k] = hrow(min(max(yofs[dy]+k, 0), img.H-1))
 		}
 		b := beta[dy*ksize : (dy+1)*ksize]
 		o := out.Pix[3*dy*w : 3*(dy+1)*w]
-		for i := range o {
-			if ksize == 2 {
-				// VResizeLinear<uchar>: each product keeps 16 bits of
-				// headroom ((S>>4)·b >> 16), then rounds by 2 bits.
-				v := ((int32(b[0])*(taps[0][i]>>4))>>16 + (int32(b[1])*(taps[1][i]>>4))>>16 + 2) >> 2
-				o[i] = uint8(v)
-				continue
+		if ksize == 2 {
+			// VResizeLinear<uchar>: each product keeps 16 bits of headroom
+			// ((S>>4)·b >> 16), then rounds by 2 bits.
+			b0, b1 := int32(b[0]), int32(b[1])
+			t0, t1 := taps[0], taps[1]
+			for i := range o {
+				o[i] = uint8(((b0*(t0[i]>>4))>>16 + (b1*(t1[i]>>4))>>16 + 2) >> 2)
 			}
-			var s int32
-			for k := 0; k < ksize; k++ {
-				s += taps[k][i] * int32(b[k])
+		} else {
+			for i := range o {
+				var s int32
+				for k := 0; k < ksize; k++ {
+					s += taps[k][i] * int32(b[k])
+				}
+				// FixedPtCast<int, uchar, 22>.
+				o[i] = uint8(min(max((s+1<<(2*resizeCoefBits-1))>>(2*resizeCoefBits), 0), 255))
 			}
-			// FixedPtCast<int, uchar, 22>.
-			o[i] = uint8(min(max((s+1<<(2*resizeCoefBits-1))>>(2*resizeCoefBits), 0), 255))
 		}
-		// Rows above the window are no longer needed.
-		for sy := range rows {
-			if sy < yofs[dy] {
-				delete(rows, sy)
-			}
+		for ; first < min(max(yofs[dy], 0), img.H); first++ {
+			rows[first] = nil
 		}
 	}
 	return out, nil
