@@ -16,9 +16,11 @@ import (
 // This file follows ftfy 6.3.1's fix_text with its default TextFixerConfig,
 // which is what CLIPTokenizer calls when ftfy is importable (always, in
 // PuLID-FLUX). Each fixer carries ftfy's name. One part is not reproduced:
-// the mojibake heuristics of fix_encoding (badness scoring and re-decoding in
-// ten legacy codecs), which only act on text that reads as mis-decoded UTF-8;
-// see fixText.
+// fix_encoding, the mojibake repair (a badness regex over ~400 characters,
+// then re-decoding in ten legacy codecs, restore_byte_a0,
+// replace_lossy_sequences, decode_inconsistent_utf8). It changes only text
+// that reads as mis-decoded UTF-8 ("cafÃ©"), which this package passes
+// through as written; every other fix, in ftfy's order, is here.
 
 // maxFixIterations bounds fix_and_explain's "repeat until nothing changes"
 // loop; every fixer shortens or keeps the text, so real inputs settle in two or
@@ -28,8 +30,8 @@ const maxFixIterations = 64
 // maxDecodeLength is TextFixerConfig.max_decode_length, in code points.
 const maxDecodeLength = 1_000_000
 
-// fixText is ftfy.fix_text: the text is fixed one line (through its "\n") at a
-// time. HTML entities are decoded (unescape_html="auto") until a line with a
+// fixText is ftfy.fix_text without mojibake repair (see above): the text is
+// fixed one line (through its "\n") at a time. HTML entities are decoded (unescape_html="auto") until a line with a
 // literal "<" is seen; from that line on they are kept, as ftfy's config
 // change sticks for the rest of the text.
 func fixText(text string) string {
