@@ -203,6 +203,7 @@ func TestCLIPCleaning(t *testing.T) {
 		{"&#x41;&#66;", "ab"},
 		{"a&#59;b", "a&#59;b"}, // ftfy keeps a reference that decodes to ";"
 		{"<b>fish &amp; chips</b>", "<b>fish &amp; chips</b>"},
+		{"a &amp; b\n<i> &amp;\n&amp;", "a & b <i> &amp; &amp;"}, // entities kept from the first line with "<" on
 		{"x\x1b[31mred\x1b[0m", "xred"},
 		{"a\u0080b", "a€b"},    // C1 control read as Windows-1252
 		{"cafe\u0301", "café"}, // NFC

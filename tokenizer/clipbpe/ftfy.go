@@ -31,9 +31,10 @@ const maxFixIterations = 64
 const maxDecodeLength = 1_000_000
 
 // fixText is ftfy.fix_text without mojibake repair (see above): the text is
-// fixed one line (through its "\n") at a time. HTML entities are decoded (unescape_html="auto") until a line with a
-// literal "<" is seen; from that line on they are kept, as ftfy's config
-// change sticks for the rest of the text.
+// fixed one line (through its "\n") at a time. HTML entities are decoded
+// (unescape_html="auto") until a line with a literal "<" is seen; from that
+// line on they are kept, as ftfy's config change sticks for the rest of the
+// text.
 func fixText(text string) string {
 	text = strings.ToValidUTF8(text, "\uFFFD")
 	var out strings.Builder
