@@ -2,6 +2,9 @@ package onnx
 
 import (
 	"testing"
+
+	"github.com/fluxpulid/fluxpulid/backend"
+	"github.com/fluxpulid/fluxpulid/backend/cpu"
 )
 
 // FuzzParse feeds arbitrary bytes to the model reader: it must return an
@@ -59,4 +62,51 @@ func checkTensor(t *testing.T, x *Tensor) {
 		x.Float32s()
 		x.Int64s()
 	}
+}
+
+// FuzzLoadRun loads arbitrary models on the CPU backend and runs them on
+// small inputs shaped as declared: every failure must be an error, never a
+// panic. Output sizes that come from operands are capped low so that the
+// fuzzer cannot ask for gigabytes.
+func FuzzLoadRun(f *testing.F) {
+	for _, c := range opCases() {
+		f.Add(c.full().encode())
+	}
+	old := maxOutputElements
+	maxOutputElements = 1 << 16
+	f.Cleanup(func() { maxOutputElements = old })
+	b := cpu.New()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Parse(data)
+		if err != nil {
+			return
+		}
+		p, err := Load(m, b)
+		if err != nil {
+			return
+		}
+		inputs := map[string]backend.Tensor{}
+		for _, in := range p.Inputs() {
+			shape := []int{2}
+			if in.Type != nil && in.Type.HasShape {
+				shape = shape[:0]
+				for _, d := range in.Type.Shape {
+					if d.Param != "" || d.Value < 0 {
+						shape = append(shape, 2)
+					} else {
+						shape = append(shape, int(min(d.Value, 64)))
+					}
+				}
+			}
+			if len(shape) > 6 || backend.NumElements(shape) > 4096 {
+				return
+			}
+			data := make([]float32, backend.NumElements(shape))
+			for i := range data {
+				data[i] = float32(i%7) - 3
+			}
+			inputs[in.Name] = b.FromF32(shape, data)
+		}
+		p.Run(inputs)
+	})
 }

@@ -8,6 +8,22 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend"
 )
 
+// maxHostElements bounds any tensor the host ops create: they exist for
+// shape arithmetic, so a larger result means a corrupt or misused graph
+// (and must not exhaust memory).
+const maxHostElements = 1 << 22
+
+func checkHostSize(shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > maxHostElements/d) {
+			return fmt.Errorf("host tensor of shape %v is too large (shape arithmetic only)", shape)
+		}
+		n *= d
+	}
+	return nil
+}
+
 // hostTensor is a small tensor computed on the host: integers (shapes,
 // indices) in i, or floats in f.
 type hostTensor struct {
@@ -152,6 +168,9 @@ func hostConcat(axis int, parts []*hostTensor) *hostTensor {
 func hostBinary(op string, a, b *hostTensor) (*hostTensor, error) {
 	shape, err := backend.Broadcast(a.shape, b.shape)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkHostSize(shape); err != nil {
 		return nil, err
 	}
 	sa, sb := backend.BroadcastStrides(a.shape, shape), backend.BroadcastStrides(b.shape, shape)

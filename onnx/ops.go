@@ -67,6 +67,23 @@ func init() {
 	}
 }
 
+// maxOutputElements bounds the outputs of the ops whose size comes from
+// operands rather than from their input tensors (Resize, Upsample, Pad),
+// so that a corrupt graph fails instead of exhausting memory. A variable
+// so the fuzz test can lower it.
+var maxOutputElements = 1 << 30
+
+func checkOutputSize(shape ...int) error {
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > maxOutputElements/d) {
+			return fmt.Errorf("output shape %v exceeds %d elements", shape, maxOutputElements)
+		}
+		n *= d
+	}
+	return nil
+}
+
 func one(v *value) []*value { return []*value{v} }
 
 func dev(t backend.Tensor) []*value { return []*value{{dev: t}} }
@@ -1119,6 +1136,9 @@ func runGather(p *Program, n *Node, st any, in []*value) ([]*value, error) {
 	}
 	out := append(append(slices.Clone(shape[:axis]), ih.shape...), shape[axis+1:]...)
 	if v.host != nil {
+		if err := checkHostSize(out); err != nil {
+			return nil, err
+		}
 		inner := backend.NumElements(shape[axis+1:])
 		nIdx := len(pos)
 		return hostVal(v.host.gather(out, func(k int) int {
@@ -1230,8 +1250,8 @@ func runConstantOfShape(p *Program, n *Node, st any, in []*value) ([]*value, err
 			return nil, fmt.Errorf("shape %v", dims)
 		}
 	}
-	if backend.NumElements(shape) > 1<<28 {
-		return nil, fmt.Errorf("shape %v is too large for a host constant", dims)
+	if err := checkHostSize(shape); err != nil {
+		return nil, err
 	}
 	fill := st.(*hostTensor)
 	return hostVal(fill.gather(shape, func(int) int { return 0 })), nil
@@ -1402,6 +1422,9 @@ func runResize(p *Program, n *Node, st any, in []*value) ([]*value, error) {
 		}
 		oh, ow = int(fh), int(fw)
 	}
+	if err := checkOutputSize(xs[0], xs[1], oh, ow); err != nil {
+		return nil, err
+	}
 	if s.halfPixelPT && (oh == 1 || ow == 1) {
 		return nil, errors.New("pytorch_half_pixel to an output of size 1 is not supported")
 	}
@@ -1458,6 +1481,13 @@ func runPad(p *Program, n *Node, st any, in []*value) ([]*value, error) {
 	}
 	ps, err := toInts("pads", pads)
 	if err != nil {
+		return nil, err
+	}
+	out := make([]int, rank)
+	for i, d := range x.Shape() {
+		out[i] = d + ps[i] + ps[rank+i]
+	}
+	if err := checkOutputSize(out...); err != nil {
 		return nil, err
 	}
 	return dev(p.b.Pad(x, ps[:rank], ps[rank:], s.value)), nil

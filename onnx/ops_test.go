@@ -75,6 +75,14 @@ type graphSpec struct {
 
 func (s graphSpec) model(t *testing.T) *Model {
 	t.Helper()
+	m, err := Parse(s.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (s graphSpec) encode() []byte {
 	g := msg(nil)
 	for _, n := range s.nodes {
 		g = g.bytes(1, n)
@@ -92,11 +100,7 @@ func (s graphSpec) model(t *testing.T) *Model {
 	if opset == 0 {
 		opset = 13
 	}
-	m, err := Parse(msg(nil).i64(1, 7).bytes(8, msg(nil).i64(2, opset)).bytes(7, g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return msg(nil).i64(1, 7).bytes(8, msg(nil).i64(2, opset)).bytes(7, g)
 }
 
 type feed struct {
@@ -104,16 +108,29 @@ type feed struct {
 	data  []float32
 }
 
-// TestOps checks each operator on inputs small enough to compute by hand.
-func TestOps(t *testing.T) {
+type opCase struct {
+	name      string
+	spec      graphSpec
+	in        map[string]feed
+	wantShape []int
+	want      []float32
+}
+
+// full completes the case's graph with its input and output declarations.
+func (c opCase) full() graphSpec {
+	spec := c.spec
+	spec.outputs = []msg{vinfo("y")}
+	for name := range c.in {
+		spec.inputs = append(spec.inputs, vinfo(name))
+	}
+	return spec
+}
+
+// opCases are graphs of one or a few operators on inputs small enough to
+// compute the result by hand.
+func opCases() []opCase {
 	const big = math.MaxInt64
-	tests := []struct {
-		name      string
-		spec      graphSpec
-		in        map[string]feed
-		wantShape []int
-		want      []float32
-	}{
+	return []opCase{
 		{
 			name: "Gemm alpha beta transB=0",
 			spec: graphSpec{
@@ -316,15 +333,14 @@ func TestOps(t *testing.T) {
 			in: map[string]feed{"x": {[]int{1}, []float32{0}}}, wantShape: []int{1}, want: []float32{0.5},
 		},
 	}
+}
+
+// TestOps checks each operator against its hand-computed result.
+func TestOps(t *testing.T) {
 	b := cpu.New()
-	for _, tt := range tests {
+	for _, tt := range opCases() {
 		t.Run(tt.name, func(t *testing.T) {
-			spec := tt.spec
-			spec.outputs = []msg{vinfo("y")}
-			for name := range tt.in {
-				spec.inputs = append(spec.inputs, vinfo(name))
-			}
-			p, err := Load(spec.model(t), b)
+			p, err := Load(tt.full().model(t), b)
 			if err != nil {
 				t.Fatal(err)
 			}
