@@ -154,3 +154,26 @@ func TestRunScrfd(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRunArcface times the executor on the golden iresnet18/8 graph
+// (batch 2, 112×112), host overhead included.
+func BenchmarkRunArcface(bm *testing.B) {
+	dir := filepath.Join(goldenDir(bm), "arcface")
+	m, err := ReadFile(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		bm.Fatal(err)
+	}
+	b := cpu.New()
+	p, err := Load(m, b)
+	if err != nil {
+		bm.Fatal(err)
+	}
+	x := b.FromF32([]int{2, 3, 112, 112}, make([]float32, 2*3*112*112))
+	for bm.Loop() {
+		out, err := p.Run(map[string]backend.Tensor{"data": x})
+		if err != nil {
+			bm.Fatal(err)
+		}
+		b.ReadF32(out[p.Outputs()[0]])
+	}
+}

@@ -278,3 +278,13 @@ func TestInvalid(t *testing.T) {
 		t.Errorf("the valid baseline fails: %v", err)
 	}
 }
+
+// BenchmarkOpen times reading the golden EVA checkpoint (zip, 580 tensors).
+func BenchmarkOpen(b *testing.B) {
+	path := filepath.Join(goldenDir(b), "eva/weights.pt")
+	for b.Loop() {
+		if _, err := Open(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
