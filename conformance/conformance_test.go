@@ -2,7 +2,6 @@ package conformance_test
 
 import (
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/fluxpulid/fluxpulid/backend"
@@ -56,10 +55,7 @@ func TestGolden(t *testing.T) {
 		for _, b := range bs {
 			t.Run(c.Name+"/"+b.Name(), func(t *testing.T) {
 				r := conformance.Run(c, b)
-				area, _, _ := strings.Cut(c.Kind, "/")
 				switch {
-				case r.Status == conformance.NotImplemented && !conformance.Claimed(area):
-					t.Skipf("NOT IMPLEMENTED: %v (area %q has no runner yet)", r.Err, area)
 				case r.Status == conformance.NotImplemented:
 					t.Fatalf("NOT IMPLEMENTED: %v", r.Err)
 				case r.Status == conformance.Unsupported && b.Name() != "cpu":

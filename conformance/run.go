@@ -47,22 +47,6 @@ func Kinds() []string {
 	return out
 }
 
-// Claimed reports whether the project implements any kind of the area
-// (the part of a kind before "/"). A case of an unregistered kind in a
-// claimed area is a failure: the project says it does that job but cannot
-// run this case. A case of an area with no runner at all is reported as
-// not implemented.
-func Claimed(area string) bool {
-	mu.RLock()
-	defer mu.RUnlock()
-	for k := range runners {
-		if a, _, _ := strings.Cut(k, "/"); a == area {
-			return true
-		}
-	}
-	return false
-}
-
 // Status is the outcome of a case on a backend.
 type Status string
 
