@@ -139,7 +139,6 @@ func gemm(c, a []float32, b Matrix, m0, m1, n0, n1 int) {
 	n, k := b.N, b.K
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
-	var edge [mr * nr]float32
 	for jc := n0; jc < n1; jc += nc {
 		nn := min(nc, n1-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -148,29 +147,78 @@ func gemm(c, a []float32, b Matrix, m0, m1, n0, n1 int) {
 			for ic := m0; ic < m1; ic += mc {
 				mm := min(mc, m1-ic)
 				packA(buf.a, a, k, ic, mm, pc, kk)
-				for jr := 0; jr < nn; jr += nr {
-					bp := buf.b[jr*kk : (jr+nr)*kk]
-					cols := min(nr, nn-jr)
-					for ir := 0; ir < mm; ir += mr {
-						ap := buf.a[ir*kk : (ir+mr)*kk]
-						rows := min(mr, mm-ir)
-						off := (ic+ir)*n + jc + jr
-						if rows == mr && cols == nr {
-							microKernel(kk, ap, bp, c[off:], n)
-							continue
-						}
-						// a partial tile: compute it whole, keep what fits
-						clear(edge[:])
-						microKernel(kk, ap, bp, edge[:], nr)
-						for i := range rows {
-							dst := c[off+i*n : off+i*n+cols]
-							for j := range dst {
-								dst[j] += edge[i*nr+j]
-							}
-						}
-					}
+				macroKernel(c[ic*n+jc:], n, buf.a, mm, buf.b, nn, kk, kk)
+			}
+		}
+	}
+}
+
+// macroKernel adds the product of mm packed rows (ap) and nn packed
+// columns (bp, panels bk deep of which the first kk are used) into c,
+// row stride ldc. Each B micro-panel stays in L1 while the A micro-panels
+// stream past it from L2.
+func macroKernel(c []float32, ldc int, ap []float32, mm int, bp []float32, nn, kk, bk int) {
+	var edge [mr * nr]float32
+	for jr := 0; jr < nn; jr += nr {
+		bpan := bp[jr*bk : jr*bk+nr*kk]
+		cols := min(nr, nn-jr)
+		for ir := 0; ir < mm; ir += mr {
+			apan := ap[ir*kk : (ir+mr)*kk]
+			rows := min(mr, mm-ir)
+			off := ir*ldc + jr
+			if rows == mr && cols == nr {
+				microKernel(kk, apan, bpan, c[off:], ldc)
+				continue
+			}
+			// a partial tile: compute it whole, keep what fits
+			clear(edge[:])
+			microKernel(kk, apan, bpan, edge[:], nr)
+			for i := range rows {
+				dst := c[off+i*ldc : off+i*ldc+cols]
+				for j := range dst {
+					dst[j] += edge[i*nr+j]
 				}
 			}
+		}
+	}
+}
+
+// packedB is a right-hand operand packed whole for repeated products:
+// depth blocks of kc, each holding the nr-column micro-panels of all n
+// columns (block pc starts at pc·roundUp(n, nr)).
+type packedB struct {
+	n, k int
+	data []float32
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// pack fills p for n columns of depth k, using fill(dst, j0, nn, p0, kk)
+// to pack each block (packB's layout).
+func (p *packedB) pack(n, k int, fill func(dst []float32, j0, nn, p0, kk int)) {
+	p.n, p.k = n, k
+	size := roundUp(n, nr) * k
+	if cap(p.data) < size {
+		p.data = alignedF32(size)
+	}
+	p.data = p.data[:size]
+	for pc := 0; pc < k; pc += kc {
+		fill(p.data[pc*roundUp(n, nr):], 0, n, pc, min(kc, k-pc))
+	}
+}
+
+// mulPacked adds a [m, depth] (row stride lda) times the first n columns
+// and depth rows of p into c [m, n] (row stride ldc), on the calling
+// goroutine. abuf holds mc·kc floats.
+func mulPacked(c []float32, ldc int, a []float32, lda, m, n, depth int, p *packedB, abuf []float32) {
+	npad := roundUp(p.n, nr)
+	for pc := 0; pc < depth; pc += kc {
+		kk := min(kc, depth-pc)
+		bk := min(kc, p.k-pc) // the block's packed depth
+		for ic := 0; ic < m; ic += mc {
+			mm := min(mc, m-ic)
+			packA(abuf, a, lda, ic, mm, pc, kk)
+			macroKernel(c[ic*ldc:], ldc, abuf, mm, p.data[pc*npad:], n, kk, bk)
 		}
 	}
 }
@@ -192,6 +240,23 @@ func packA(dst, a []float32, lda, i0, mm, p0, kk int) {
 			for p := range kk {
 				panel[mr*p+r] = 0
 			}
+		}
+	}
+}
+
+// packRowsT packs src (rows of ld floats) transposed: column j of the
+// product's right operand is column j of src, dst[jr·kk + nr·p + j] =
+// src[(p0+p)·ld + j0+jr+j], zero past column nn. (Attention's V, whose
+// rows are keys, multiplies as the right operand of P·V this way.)
+func packRowsT(dst, src []float32, ld, j0, nn, p0, kk int) {
+	for jr := 0; jr < nn; jr += nr {
+		panel := dst[jr*kk : (jr+nr)*kk]
+		cols := min(nr, nn-jr)
+		for p := range kk {
+			row := src[(p0+p)*ld+j0+jr : (p0+p)*ld+j0+jr+cols]
+			out := panel[nr*p : nr*p+nr]
+			copy(out, row)
+			clear(out[cols:])
 		}
 	}
 }
