@@ -89,3 +89,21 @@ func subShape(s []int, rank int) []int {
 	copy(full[rank-len(s):], s)
 	return full[1:]
 }
+
+// Softmax normalises each row of n elements of src into dst:
+// e^(x−max)/Σe^(x−max), with the vectorised exp (within 1 ulp of exp of
+// the float32 difference) and a float32 sum; callers parallelise over rows.
+func Softmax(dst, src []float32, n int) {
+	if n == 0 {
+		return
+	}
+	for r := 0; r+n <= len(src); r += n {
+		row := dst[r : r+n]
+		copy(row, src[r:r+n])
+		m := scaleMax(row, 1)
+		inv := 1 / expSubSum(row, m)
+		for i := range row {
+			row[i] *= inv
+		}
+	}
+}

@@ -189,7 +189,11 @@ func (b *Backend) Softmax(x backend.Tensor) backend.Tensor {
 	xd := f32("softmax", x)
 	out := newF32(get("softmax", x).shape)
 	r, n := rows(out.shape)
-	b.rowwise(r, n, func(lo, hi int) { ref.Softmax(out.f[lo*n:hi*n], xd[lo*n:hi*n], n) })
+	if b.reference {
+		ref.Softmax(out.f, xd, n)
+		return out
+	}
+	ops.ParallelRows(r, n, grain, func(lo, hi int) { ops.Softmax(out.f[lo*n:hi*n], xd[lo*n:hi*n], n) })
 	return out
 }
 

@@ -1,6 +1,7 @@
 package optest
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -84,4 +85,28 @@ func TestZerosUnderPoison(t *testing.T) {
 			t.Fatalf("Zeros under poisoning = %v", z)
 		}
 	}
+}
+
+// lacking is a backend without Attention.
+type lacking struct{ *cpu.Backend }
+
+func (lacking) Attention(q, k, v backend.Tensor, opt backend.AttentionOptions) backend.Tensor {
+	backend.NotImplemented("attention", "lacking")
+	return nil
+}
+
+// TestNotImplementedIsSkipped checks that an op a backend lacks is
+// reported as such, distinguishable from a wrong result.
+func TestNotImplementedIsSkipped(t *testing.T) {
+	for _, c := range Cases() {
+		if c.Op != "attention" {
+			continue
+		}
+		err := Check(&c, lacking{cpu.New()}, cpu.NewReference())
+		if !errors.Is(err, backend.ErrNotImplemented) {
+			t.Fatalf("%s: error %v, want one wrapping ErrNotImplemented", c.FullName(), err)
+		}
+		return
+	}
+	t.Fatal("no attention case")
 }
