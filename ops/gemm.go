@@ -136,18 +136,28 @@ func alignedF32(n int) []float32 {
 
 // gemm adds a[m0:m1] · b[n0:n1]ᵀ into c[m0:m1, n0:n1].
 func gemm(c, a []float32, b Matrix, m0, m1, n0, n1 int) {
-	n, k := b.N, b.K
+	gemmCore(c, b.N, a, b.K, m0, m1, n0, n1, b.K, func(dst []float32, j0, nn, p0, kk int) {
+		packB(dst, b, j0, nn, p0, kk)
+	})
+}
+
+// gemmCore adds rows [m0, m1) of a (row stride lda, depth k) times
+// columns [n0, n1) of a right operand into c (row stride ldc), on the
+// calling goroutine. The right operand is whatever packRight packs in
+// packB's layout (a weight, implicit image patches).
+func gemmCore(c []float32, ldc int, a []float32, lda, m0, m1, n0, n1, k int,
+	packRight func(dst []float32, j0, nn, p0, kk int)) {
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
 	for jc := n0; jc < n1; jc += nc {
 		nn := min(nc, n1-jc)
 		for pc := 0; pc < k; pc += kc {
 			kk := min(kc, k-pc)
-			packB(buf.b, b, jc, nn, pc, kk)
+			packRight(buf.b, jc, nn, pc, kk)
 			for ic := m0; ic < m1; ic += mc {
 				mm := min(mc, m1-ic)
-				packA(buf.a, a, k, ic, mm, pc, kk)
-				macroKernel(c[ic*n+jc:], n, buf.a, mm, buf.b, nn, kk, kk)
+				packA(buf.a, a, lda, ic, mm, pc, kk)
+				macroKernel(c[ic*ldc+jc:], ldc, buf.a, mm, buf.b, nn, kk, kk)
 			}
 		}
 	}

@@ -186,78 +186,9 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, opt backend.ConvOptions) bac
 		ref.Conv2D(out.f, xd, widen(op, w), bd, n, c, h, wd, o, kh, kw, opt)
 		return out
 	}
-	conv2D(out.f, xd, matrix(op, w, o, ws[1]*kh*kw), bd, n, c, h, wd, o, kh, kw, oh, ow, opt)
+	ops.Conv2D(out.f, xd, matrix(op, w, o, ws[1]*kh*kw), bd, n, c, h, wd, o, kh, kw, opt)
 	return out
 }
-
-// conv2D lowers the convolution to matrix products per sample and group:
-// out[o, p] = Σ_{c,ky,kx} w[o, c·kh·kw] · col[p, c·kh·kw] with col the
-// image patches (im2col), transposed so the weight is the product's Bᵀ.
-// Patches are built for a bounded block of output positions at a time, so
-// a 128-channel 3×3 conv over a megapixel needs tens of megabytes of
-// scratch, not gigabytes.
-func conv2D(out, x []float32, w ops.Matrix, bias []float32, n, c, h, wd, o, kh, kw, oh, ow int, opt backend.ConvOptions) {
-	g := opt.Groups
-	cg, og := c/g, o/g
-	kk := cg * kh * kw
-	p := oh * ow
-	block := min(p, max(64, convScratch/max(kk, og)))
-	col := make([]float32, block*kk)
-	res := make([]float32, block*og)
-	for ni := range n {
-		for gi := range g {
-			wg := w
-			wg.N = og
-			sz := w.DType.Size()
-			if w.DType == dtype.F32 {
-				wg.F32 = w.F32[gi*og*kk : (gi+1)*og*kk]
-			} else {
-				wg.Raw = w.Raw[gi*og*kk*sz : (gi+1)*og*kk*sz]
-			}
-			var bg []float32
-			if bias != nil {
-				bg = bias[gi*og : (gi+1)*og]
-			}
-			dst := out[(ni*o+gi*og)*p:]
-			for p0 := 0; p0 < p; p0 += block {
-				np := min(block, p-p0)
-				ops.Parallel(np, 64, func(lo, hi int) {
-					for pi := lo; pi < hi; pi++ {
-						y, xo := (p0+pi)/ow, (p0+pi)%ow
-						row := col[pi*kk : (pi+1)*kk]
-						for ic := range cg {
-							plane := x[((ni*c)+gi*cg+ic)*h*wd:]
-							for ky := range kh {
-								iy := y*opt.Stride[0] - opt.Pad[0] + ky*opt.Dilation[0]
-								for kx := range kw {
-									ix := xo*opt.Stride[1] - opt.Pad[1] + kx*opt.Dilation[1]
-									v := float32(0)
-									if iy >= 0 && iy < h && ix >= 0 && ix < wd {
-										v = plane[iy*wd+ix]
-									}
-									row[(ic*kh+ky)*kw+kx] = v
-								}
-							}
-						}
-					}
-				})
-				ops.MatMul(res[:np*og], col[:np*kk], np, wg, bg)
-				// res is [np, og]; out wants [og, p]
-				ops.Parallel(og, 8, func(lo, hi int) {
-					for oc := lo; oc < hi; oc++ {
-						row := dst[oc*p+p0 : oc*p+p0+np]
-						for pi := range row {
-							row[pi] = res[pi*og+oc]
-						}
-					}
-				})
-			}
-		}
-	}
-}
-
-// convScratch bounds the im2col block (in floats) of conv2D.
-const convScratch = 4 << 20
 
 func (b *Backend) Pool2D(x backend.Tensor, opt backend.PoolOptions) backend.Tensor {
 	const op = "pool2d"
