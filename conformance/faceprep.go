@@ -91,21 +91,28 @@ func runFaceprepAlign(c *Case, _ backend.Backend) (Outputs, error) {
 	for i := range lmk {
 		lmk[i] = [2]float32{v[2*i], v[2*i+1]}
 	}
-	got, err := faceprep.AlignCase(img, lmk)
-	if err != nil {
+	// Sizes from the config, PuLID's when absent.
+	var cfg struct {
+		NormCrop struct {
+			ImageSize int `json:"image_size"`
+		} `json:"norm_crop"`
+		Align struct {
+			FaceSize int `json:"face_size"`
+		} `json:"align_warp_face"`
+	}
+	if err := c.JSON("config", &cfg); err != nil {
 		return nil, err
 	}
-	// The MANIFEST defines arcface_blob as "(x-127.5)/127.5 of
-	// out.norm_crop_bgr" (tolerance 1e-6): the blob step is checked on the
-	// reference crop. Our own crop is compared as norm_crop_bgr (atol 2):
-	// skimage's float32 LAPACK SVD moves a few of its values by one level,
-	// which a 1e-6 blob tolerance cannot absorb.
-	if c.Has("out.norm_crop_bgr") && c.Has("out.arcface_blob") {
-		ref, err := faceprepImage(c, "out.norm_crop_bgr")
-		if err != nil {
-			return nil, err
-		}
-		got["arcface_blob"] = faceprep.Tensor{Shape: []int{1, 3, ref.H, ref.W}, F32: faceprep.ArcFaceBlob(ref)}
+	normSize, faceSize := cfg.NormCrop.ImageSize, cfg.Align.FaceSize
+	if normSize == 0 {
+		normSize = 112
+	}
+	if faceSize == 0 {
+		faceSize = 512
+	}
+	got, err := faceprep.AlignCase(img, lmk, normSize, faceSize)
+	if err != nil {
+		return nil, err
 	}
 	return faceprepOutputs(c, got), nil
 }

@@ -24,16 +24,17 @@ func hwc(m *imageio.Image) Tensor { return u8T(m.Pix, m.H, m.W, 3) }
 // The functions below compute what a faceprep golden case of each kind
 // holds, from its inputs; output names omit the "out." prefix.
 
-// AlignCase (kind faceprep/align): insightface's norm_crop (112) and
-// ArcFace blob, and facexlib's align_warp_face (512), on an RGB photo with
-// given landmarks. The reference converts the photo to BGR first.
-func AlignCase(imageRGB *imageio.Image, lmk Landmarks) (map[string]Tensor, error) {
+// AlignCase (kind faceprep/align): insightface's norm_crop (normSize, 112
+// in PuLID) and ArcFace blob, and facexlib's align_warp_face (faceSize, 512
+// in PuLID), on an RGB photo with given landmarks. The reference converts
+// the photo to BGR first.
+func AlignCase(imageRGB *imageio.Image, lmk Landmarks, normSize, faceSize int) (map[string]Tensor, error) {
 	bgr := imageRGB.SwapRB()
-	crop, ncM, err := NormCrop(bgr, lmk, 112)
+	crop, ncM, err := NormCrop(bgr, lmk, normSize)
 	if err != nil {
 		return nil, err
 	}
-	aligned, alM, inliers, err := AlignWarpFace(bgr, lmk, 512)
+	aligned, alM, inliers, err := AlignWarpFace(bgr, lmk, faceSize)
 	if err != nil {
 		return nil, err
 	}
@@ -42,13 +43,13 @@ func AlignCase(imageRGB *imageio.Image, lmk Landmarks) (map[string]Tensor, error
 	dst := make([][2]float64, 5)
 	for i := range lmk {
 		src[i] = [2]float64{float64(lmk[i][0]), float64(lmk[i][1])}
-		dst[i] = FFHQTemplate512[i]
+		dst[i] = [2]float64{FFHQTemplate512[i][0] * float64(faceSize) / 512, FFHQTemplate512[i][1] * float64(faceSize) / 512}
 	}
 	umM, err := Umeyama(src, dst)
 	if err != nil {
 		return nil, err
 	}
-	blob512, err := ArcFaceBlobResized(aligned, 112)
+	blobAligned, err := ArcFaceBlobResized(aligned, normSize)
 	if err != nil {
 		return nil, err
 	}
@@ -59,14 +60,14 @@ func AlignCase(imageRGB *imageio.Image, lmk Landmarks) (map[string]Tensor, error
 		}
 	}
 	return map[string]Tensor{
-		"norm_crop_M":                  f32T(ncM.F32(), 2, 3),
-		"norm_crop_bgr":                hwc(crop),
-		"arcface_blob":                 f32T(ArcFaceBlob(crop), 1, 3, crop.H, crop.W),
-		"align_M":                      f32T(alM.F32(), 2, 3),
-		"align_inliers":                u8T(in, len(in)),
-		"align_umeyama_M":              f32T(umM.F32(), 2, 3),
-		"aligned_bgr":                  hwc(aligned),
-		"arcface_blob_from_aligned512": f32T(blob512, 1, 3, 112, 112),
+		"norm_crop_M":     f32T(ncM.F32(), 2, 3),
+		"norm_crop_bgr":   hwc(crop),
+		"arcface_blob":    f32T(ArcFaceBlob(crop), 1, 3, crop.H, crop.W),
+		"align_M":         f32T(alM.F32(), 2, 3),
+		"align_inliers":   u8T(in, len(in)),
+		"align_umeyama_M": f32T(umM.F32(), 2, 3),
+		"aligned_bgr":     hwc(aligned),
+		fmt.Sprintf("arcface_blob_from_aligned%d", faceSize): f32T(blobAligned, 1, 3, normSize, normSize),
 	}, nil
 }
 

@@ -22,7 +22,8 @@ var ArcFaceTemplate = Landmarks{
 // EstimateNorm is insightface's estimate_norm(lmk, image_size): the
 // similarity transform taking the landmarks onto the ArcFace template
 // scaled to image_size (a multiple of 112, or of 128 with the template
-// shifted 8·ratio pixels right).
+// shifted 8·ratio pixels right), estimated as skimage does on these
+// float32 arrays (see umeyamaNumpyF32) so that the crop is bit-exact.
 func EstimateNorm(lmk Landmarks, imageSize int) (Affine, error) {
 	var ratio, diffX float32
 	switch {
@@ -34,14 +35,12 @@ func EstimateNorm(lmk Landmarks, imageSize int) (Affine, error) {
 	default:
 		return Affine{}, fmt.Errorf("norm crop: image size %d is not a multiple of 112 or 128", imageSize)
 	}
-	dst := make([][2]float64, 5)
-	src := make([][2]float64, 5)
+	dst := make([][2]float32, 5)
 	for i := range ArcFaceTemplate {
 		// numpy: the float32 template times a Python float stays float32.
-		dst[i] = [2]float64{float64(float32(ArcFaceTemplate[i][0]*ratio) + diffX), float64(ArcFaceTemplate[i][1] * ratio)}
-		src[i] = [2]float64{float64(lmk[i][0]), float64(lmk[i][1])}
+		dst[i] = [2]float32{float32(ArcFaceTemplate[i][0]*ratio) + diffX, ArcFaceTemplate[i][1] * ratio}
 	}
-	m, err := Umeyama(src, dst)
+	m, err := umeyamaNumpyF32(lmk[:], dst)
 	if err != nil {
 		return Affine{}, fmt.Errorf("norm crop: %w", err)
 	}

@@ -10,11 +10,8 @@ import (
 // estimate of skimage's SimilarityTransform (`_umeyama` with
 // estimate_scale=True), in float64.
 //
-// With float32 inputs skimage runs the means, the cross-covariance
-// (BLAS sgemm) and the SVD (LAPACK sgesdd) in float32; its matrix then
-// differs from this one by ~1e-5, which moves a handful of warped pixels
-// by one level (see norm_crop's golden tolerances). Emulating those
-// libraries' last-bit rounding was tried and does not reproduce it.
+// With float32 inputs skimage's result carries float32 rounding;
+// umeyamaNumpyF32 reproduces it (norm_crop).
 func Umeyama(src, dst [][2]float64) (Affine, error) {
 	n := len(src)
 	if n < 2 || len(dst) != n {

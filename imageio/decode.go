@@ -82,8 +82,9 @@ func DecodeReader(r io.Reader, name string) (*Image, error) {
 	return Decode(data, name)
 }
 
-// Decode decodes a JPEG, PNG or WebP image to RGB, applying a JPEG's EXIF
-// orientation. name identifies the source in errors.
+// Decode decodes a JPEG, PNG or WebP image to RGB, applying its EXIF
+// orientation (JPEG APP1, PNG eXIf, WebP EXIF chunk). name identifies the
+// source in errors.
 func Decode(data []byte, name string) (img *Image, err error) {
 	format, err := Sniff(data)
 	if err != nil {
@@ -134,14 +135,15 @@ func Decode(data []byte, name string) (img *Image, err error) {
 		return nil, fmt.Errorf("image %s: decoded %dx%d but the header says %dx%d", name, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
 	}
 
+	// PuLID's front end (gradio) applies PIL's exif_transpose to every
+	// upload, whatever the format.
 	switch format {
 	case JPEG:
-		img = jpegToRGB(src)
-		img = applyOrientation(img, jpegOrientation(data))
+		img = applyOrientation(jpegToRGB(src), jpegOrientation(data))
 	case WebP:
-		img = webpToRGB(src)
+		img = applyOrientation(webpToRGB(src), webpOrientation(data))
 	default:
-		img = FromImage(src)
+		img = applyOrientation(FromImage(src), pngOrientation(data))
 	}
 	return img, nil
 }

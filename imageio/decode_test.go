@@ -2,9 +2,11 @@ package imageio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"os"
@@ -167,24 +169,58 @@ func card(w, h int) *Image {
 	return m
 }
 
-// withOrientation inserts an EXIF APP1 segment carrying orientation o
-// (little- or big-endian TIFF) right after the SOI marker.
-func withOrientation(t testing.TB, jpg []byte, o int, bigEndian bool) []byte {
-	t.Helper()
-	tiff := []byte("II*\x00\x08\x00\x00\x00\x01\x00" + // IFD0 at 8, one entry
-		"\x12\x01\x03\x00\x01\x00\x00\x00" + string([]byte{byte(o), 0, 0, 0}) +
-		"\x00\x00\x00\x00")
+// tiffOrientationBlock is a minimal TIFF block whose IFD0 holds the
+// orientation tag, little- or big-endian.
+func tiffOrientationBlock(o int, bigEndian bool) []byte {
 	if bigEndian {
-		tiff = []byte("MM\x00*\x00\x00\x00\x08\x00\x01" +
+		return []byte("MM\x00*\x00\x00\x00\x08\x00\x01" +
 			"\x01\x12\x00\x03\x00\x00\x00\x01" + string([]byte{0, byte(o), 0, 0}) +
 			"\x00\x00\x00\x00")
 	}
-	seg := append([]byte("Exif\x00\x00"), tiff...)
+	return []byte("II*\x00\x08\x00\x00\x00\x01\x00" + // IFD0 at 8, one entry
+		"\x12\x01\x03\x00\x01\x00\x00\x00" + string([]byte{byte(o), 0, 0, 0}) +
+		"\x00\x00\x00\x00")
+}
+
+// withOrientation inserts an EXIF APP1 segment carrying orientation o
+// right after the SOI marker.
+func withOrientation(t testing.TB, jpg []byte, o int, bigEndian bool) []byte {
+	t.Helper()
+	seg := append([]byte("Exif\x00\x00"), tiffOrientationBlock(o, bigEndian)...)
 	n := len(seg) + 2
 	app1 := append([]byte{0xff, 0xe1, byte(n >> 8), byte(n)}, seg...)
 	out := append([]byte{}, jpg[:2]...)
 	out = append(out, app1...)
 	return append(out, jpg[2:]...)
+}
+
+// pngWithOrientation inserts an eXIf chunk after IHDR.
+func pngWithOrientation(png []byte, o int) []byte {
+	body := tiffOrientationBlock(o, false)
+	chunk := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
+	chunk = append(chunk, "eXIf"...)
+	chunk = append(chunk, body...)
+	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk[4:]))
+	out := append([]byte{}, png[:33]...) // signature + IHDR
+	out = append(out, chunk...)
+	return append(out, png[33:]...)
+}
+
+// webpWithOrientation wraps a simple (VP8) WebP of w×h in the extended
+// format with an EXIF chunk ("Exif\0\0"-prefixed, as some writers do).
+func webpWithOrientation(simple []byte, w, h, o int) []byte {
+	vp8x := []byte("VP8X\x0a\x00\x00\x00\x08\x00\x00\x00")
+	vp8x = append(vp8x, byte(w-1), byte((w-1)>>8), byte((w-1)>>16), byte(h-1), byte((h-1)>>8), byte((h-1)>>16))
+	exif := append([]byte("Exif\x00\x00"), tiffOrientationBlock(o, true)...)
+	ex := append([]byte("EXIF"), binary.LittleEndian.AppendUint32(nil, uint32(len(exif)))...)
+	ex = append(ex, exif...)
+	if len(exif)%2 == 1 {
+		ex = append(ex, 0)
+	}
+	body := append(append(vp8x, simple[12:]...), ex...)
+	out := append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(4+len(body)))...)
+	out = append(out, "WEBP"...)
+	return append(out, body...)
 }
 
 func TestEXIFOrientation(t *testing.T) {
@@ -234,6 +270,22 @@ func TestEXIFOrientation(t *testing.T) {
 				t.Errorf("orientation %d (big-endian %v): quadrants %s, want %s", o, be, string(got[:]), fmt.Sprintf("%c", want[o]))
 			}
 		}
+	}
+	// PNG (eXIf) and WebP (EXIF chunk) carry the same tag.
+	var pngb bytes.Buffer
+	EncodePNG(&pngb, card(32, 16))
+	m, err := Decode(pngWithOrientation(pngb.Bytes(), 6), "card.png")
+	if err != nil || m.W != 16 || m.H != 32 || name(m.Pix[3*(8*16+4):]) != B {
+		t.Errorf("png orientation 6: %v, %dx%d", err, m.W, m.H)
+	}
+	simple, _ := os.ReadFile("testdata/card-even.webp")
+	ref := readPPM(t, "testdata/card-even.webp.ppm")
+	m, err = Decode(webpWithOrientation(simple, ref.W, ref.H, 3), "card.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := applyOrientation(ref, 3); !bytes.Equal(m.Pix, want.Pix) || ref.Pix[0] != m.Pix[len(m.Pix)-3] {
+		t.Errorf("webp orientation 3 does not turn the image 180°")
 	}
 	// Invalid or damaged EXIF is ignored, not fatal.
 	for _, o := range []int{0, 9, 200} {

@@ -31,13 +31,67 @@ func jpegOrientation(data []byte) int {
 		}
 		seg := data[p+4 : p+2+n]
 		if marker == 0xe1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
-			if o := tiffOrientation(seg[6:]); o != 0 {
+			if o := exifOrientation(seg); o != 0 {
 				return o
 			}
 		}
 		p += 2 + n
 	}
 	return 1
+}
+
+// pngOrientation reads the orientation from a PNG's eXIf chunk (TIFF
+// data), 1 when there is none.
+func pngOrientation(data []byte) int {
+	p := 8
+	for p+12 <= len(data) {
+		n := int64(binary.BigEndian.Uint32(data[p:]))
+		typ := string(data[p+4 : p+8])
+		if n > int64(len(data)-p-12) {
+			return 1
+		}
+		body := data[p+8 : p+8+int(n)]
+		switch typ {
+		case "eXIf":
+			if o := exifOrientation(body); o != 0 {
+				return o
+			}
+			return 1
+		case "IDAT", "IEND": // eXIf must precede the image data
+			return 1
+		}
+		p += 12 + int(n)
+	}
+	return 1
+}
+
+// webpOrientation reads the orientation from the EXIF chunk of an
+// extended (VP8X) WebP, 1 when there is none.
+func webpOrientation(data []byte) int {
+	p := 12
+	for p+8 <= len(data) {
+		n := int64(binary.LittleEndian.Uint32(data[p+4:]))
+		if n > int64(len(data)-p-8) {
+			return 1
+		}
+		if string(data[p:p+4]) == "EXIF" {
+			if o := exifOrientation(data[p+8 : p+8+int(n)]); o != 0 {
+				return o
+			}
+			return 1
+		}
+		p += 8 + int(n) + int(n&1) // chunks are padded to even sizes
+	}
+	return 1
+}
+
+// exifOrientation reads TIFF-structured EXIF data, with or without the
+// "Exif\0\0" prefix some writers keep outside JPEG.
+func exifOrientation(b []byte) int {
+	if len(b) >= 6 && string(b[:6]) == "Exif\x00\x00" {
+		b = b[6:]
+	}
+	return tiffOrientation(b)
 }
 
 // tiffOrientation reads tag 0x0112 from IFD0 of a TIFF-structured EXIF

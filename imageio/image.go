@@ -2,8 +2,9 @@
 // three-channel rasters and writes results as PNG or JPEG.
 //
 // Decoding follows what PuLID's Python front end does with an upload: the
-// file is decoded to RGB (alpha dropped, as PIL's convert("RGB") does),
-// a JPEG's EXIF orientation is applied, and anything that is not an image,
+// file is decoded to RGB as PIL decodes it (libjpeg's and libwebp's colour
+// conversion; alpha dropped, as convert("RGB") does), its EXIF orientation
+// is applied (ImageOps.exif_transpose), and anything that is not an image,
 // is truncated, or claims an absurd size is refused with an error naming
 // the file and the problem.
 package imageio
