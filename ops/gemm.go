@@ -240,6 +240,21 @@ func packA(dst, a []float32, lda, i0, mm, p0, kk int) {
 	for ir := 0; ir < mm; ir += mr {
 		panel := dst[ir*kk : (ir+mr)*kk]
 		rows := min(mr, mm-ir)
+		if rows == mr {
+			// the common case, unrolled over the six rows
+			base := (i0+ir)*lda + p0
+			r0 := a[base : base+kk]
+			r1 := a[base+lda : base+lda+kk]
+			r2 := a[base+2*lda : base+2*lda+kk]
+			r3 := a[base+3*lda : base+3*lda+kk]
+			r4 := a[base+4*lda : base+4*lda+kk]
+			r5 := a[base+5*lda : base+5*lda+kk]
+			for p := range r0 {
+				o := panel[mr*p : mr*p+mr : mr*p+mr]
+				o[0], o[1], o[2], o[3], o[4], o[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
 		for r := range rows {
 			src := a[(i0+ir+r)*lda+p0 : (i0+ir+r)*lda+p0+kk]
 			for p, v := range src {
