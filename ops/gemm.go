@@ -89,6 +89,10 @@ func MatMul(c, a []float32, m int, b Matrix, bias []float32) {
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
+	if m < mr {
+		gemv(c, a, m, b)
+		return
+	}
 	w := Workers
 	if w > 1 && 2*m*n*k < 1<<20 {
 		w = 1 // not worth a goroutine

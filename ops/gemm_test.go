@@ -261,3 +261,53 @@ func BenchmarkGemmCore(b *testing.B) {
 		})
 	}
 }
+
+// TestDots checks the dot products used for few-row products on every
+// length up to a few SIMD blocks (tails included).
+func TestDots(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	for n := 0; n <= 100; n++ {
+		a, b := randF32(rng, n), randF32(rng, n)
+		raw := make([]byte, 2*n)
+		var want, wantBF float64
+		for i := range n {
+			h := dtype.F32ToBF16(b[i])
+			raw[2*i], raw[2*i+1] = byte(h), byte(h>>8)
+			want += float64(a[i]) * float64(b[i])
+			wantBF += float64(a[i]) * float64(dtype.BF16ToF32(h))
+		}
+		if got := dotF32(a, b); math.Abs(float64(got)-want) > 1e-5 {
+			t.Fatalf("n=%d: dotF32 = %v, want %v", n, got, want)
+		}
+		if got := dotBF16(a, raw); math.Abs(float64(got)-wantBF) > 1e-5 {
+			t.Fatalf("n=%d: dotBF16 = %v, want %v", n, got, wantBF)
+		}
+	}
+}
+
+// BenchmarkMatMulVec measures one-row products (FLUX's modulation: the
+// conditioning vector through a 3072 → 18432 BF16 weight), which read
+// the weight once and are bound by memory bandwidth: GB/s of weight.
+func BenchmarkMatMulVec(b *testing.B) {
+	for _, dt := range []dtype.DType{dtype.F32, dtype.BF16} {
+		b.Run(dt.String(), func(b *testing.B) {
+			const k, n = 3072, 18432
+			rng := rand.New(rand.NewPCG(14, 14))
+			a := randF32(rng, k)
+			w := Matrix{N: n, K: k, DType: dt}
+			if dt == dtype.F32 {
+				w.F32 = randF32(rng, n*k)
+			} else {
+				w.Raw = make([]byte, n*k*2)
+				for i := range w.Raw {
+					w.Raw[i] = byte(rng.UintN(256)) & 0x3b
+				}
+			}
+			c := make([]float32, n)
+			for b.Loop() {
+				MatMul(c, a, 1, w, nil)
+			}
+			b.ReportMetric(float64(n*k*dt.Size())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
