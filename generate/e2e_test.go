@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"image"
 	"image/jpeg"
 	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,7 +15,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/dtype"
 	"github.com/fluxpulid/fluxpulid/generate/tinyset"
@@ -53,29 +50,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// hashText is the test's stand-in text encoder: a deterministic function
-// of the prompt, so different prompts give different conditioning.
-type hashText struct{ txtDim, vecDim int }
-
-func (h hashText) EncodePrompt(_ backend.Backend, prompt string, maxLen int) ([]float32, []float32, error) {
-	f := fnv.New64a()
-	f.Write([]byte(prompt))
-	s := f.Sum64()
-	next := func() float32 {
-		s = s*6364136223846793005 + 1442695040888963407
-		return float32(int32(s>>32)) / (1 << 31)
-	}
-	txt := make([]float32, maxLen*h.txtDim)
-	for i := range txt {
-		txt[i] = next()
-	}
-	vec := make([]float32, h.vecDim)
-	for i := range vec {
-		vec[i] = next()
-	}
-	return txt, vec, nil
-}
-
 func getWorld(t *testing.T) *world {
 	t.Helper()
 	worldOnce.Do(func() {
@@ -88,24 +62,10 @@ func getWorld(t *testing.T) *world {
 		if w.err = tinyset.Write(w.dir, cfg); w.err != nil {
 			return
 		}
-		// Text encoders: the stand-in until the conditioner is wired in.
-		for _, name := range []string{"t5xxl_fp16.safetensors", "clip_l.safetensors", "tokenizer_2/spiece.model", "tokenizer/vocab.json"} {
-			p := filepath.Join(w.dir, name)
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if w.err = os.WriteFile(p, []byte("stand-in"), 0o644); w.err != nil {
-				return
-			}
-		}
 		if w.paths, w.err = Find(w.dir, Paths{}, NeedGenerate); w.err != nil {
 			return
 		}
-		saved := TextLoader
-		TextLoader = func(backend.Backend, Paths) (TextEncoder, io.Closer, error) {
-			return hashText{cfg.Flux.ContextInDim, cfg.Flux.VecInDim}, nil, nil
-		}
-		w.models, w.err = Load(cpu.New(), w.paths, LoadOptions{Need: NeedGenerate})
-		TextLoader = saved
-		if w.err != nil {
+		if w.models, w.err = Load(cpu.New(), w.paths, LoadOptions{Need: NeedGenerate}); w.err != nil {
 			return
 		}
 		enc := cfg.PuLID.Encoder
@@ -243,9 +203,15 @@ func TestRunDeterminism(t *testing.T) {
 	if b := decodeRGB(t, base.Images[0]).Bounds(); b.Dx() != small || b.Dy() != small {
 		t.Fatalf("image %v", b)
 	}
-	// The same seed gives the same bytes; another seed another image.
+	// The same seed gives the same bytes; another seed another image. The
+	// repeated prompt comes from the conditioner's cache.
+	cond := w.models.Text.(promptEncoder).c
+	misses := cond.Misses()
 	if !bytes.Equal(run(t, w, tinyInput(w.embA)).Images[0].Data, base.Images[0].Data) {
 		t.Error("the same request and seed gave a different image")
+	}
+	if got := cond.Misses(); got != misses {
+		t.Errorf("a repeated prompt was encoded again (%d encodings, %d before)", got, misses)
 	}
 	other := tinyInput(w.embA)
 	other.Seed = ptr("43")

@@ -15,8 +15,10 @@ import (
 	"strings"
 
 	"github.com/fluxpulid/fluxpulid/model/ae"
+	"github.com/fluxpulid/fluxpulid/model/clip"
 	"github.com/fluxpulid/fluxpulid/model/flux"
 	"github.com/fluxpulid/fluxpulid/model/pulid"
+	"github.com/fluxpulid/fluxpulid/model/t5"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 )
 
@@ -28,14 +30,17 @@ type Config struct {
 	Flux  flux.Config
 	PuLID pulid.Config
 	AE    ae.Config
+	T5    t5.Config
+	CLIP  clip.Config
 	// Seed varies the weights.
 	Seed uint64
 }
 
-// TextDim and VecDim are the tiny T5 d_model and CLIP hidden size.
+// TextDim and VecDim are the tiny T5 d_model and CLIP hidden size (one
+// head of CLIP-L's width 64, the head width a loader assumes).
 const (
 	TextDim = 32
-	VecDim  = 32
+	VecDim  = 64
 )
 
 // Default is a set that runs a 256x256 generation in about a second per
@@ -58,16 +63,48 @@ func Default() Config {
 		},
 		AE: ae.Config{InChannels: 3, Ch: 32, OutCh: 3, ChMult: []int{1, 1, 1, 1}, NumResBlocks: 1, ZChannels: 16,
 			ScaleFactor: ae.FluxScaleFactor, ShiftFactor: ae.FluxShiftFactor},
+		T5: t5.Config{VocabSize: 256, DModel: TextDim, DKV: 16, DFF: 64, NumLayers: 2, NumHeads: 2,
+			NumBuckets: 32, MaxDistance: 128, LayerNormEps: 1e-6, FeedForwardProj: "gated-gelu"},
+		CLIP: clip.Config{VocabSize: 520, HiddenSize: VecDim, IntermediateSize: 128, NumHiddenLayers: 2,
+			NumAttentionHeads: 1, MaxPositionEmbeddings: 77, HiddenAct: "quick_gelu", LayerNormEps: 1e-5, EOSTokenID: 2},
 		Seed: 1,
 	}
 }
 
 // Files are the file names Write creates in its directory.
-var Files = struct{ Flux, AE, PuLID string }{"flux1-dev.safetensors", "ae.safetensors", "pulid_flux_v0.9.1.safetensors"}
+var Files = struct{ Flux, AE, PuLID, T5, T5Tokenizer, CLIP, CLIPTokenizer string }{
+	"flux1-dev.safetensors", "ae.safetensors", "pulid_flux_v0.9.1.safetensors",
+	"t5xxl_fp16.safetensors", "tokenizer_2/spiece.model", "clip_l.safetensors", "tokenizer",
+}
 
-// Write writes the FLUX, AE and PuLID files of c into dir, in the dtypes
-// the real files have (FLUX and PuLID bfloat16, the AE float32).
+// Write writes the FLUX, AE, PuLID, T5 and CLIP files of c and the two
+// tokenizers into dir, in the dtypes the real files have (FLUX and PuLID
+// bfloat16, the AE and CLIP float32, T5 bfloat16 as text_encoder_2).
 func Write(dir string, c Config) error {
+	if err := writeModels(dir, c); err != nil {
+		return err
+	}
+	ts, err := t5.Shapes(c.T5)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, Files.T5), ts, c.Seed, true); err != nil {
+		return err
+	}
+	cs, err := clip.Shapes(c.CLIP)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, Files.CLIP), cs, c.Seed, false); err != nil {
+		return err
+	}
+	if err := WriteT5Tokenizer(filepath.Join(dir, Files.T5Tokenizer)); err != nil {
+		return err
+	}
+	return WriteCLIPTokenizer(filepath.Join(dir, Files.CLIPTokenizer))
+}
+
+func writeModels(dir string, c Config) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
