@@ -178,6 +178,11 @@ func Load(b backend.Backend, p Paths, opt LoadOptions) (m *Models, err error) {
 			m.closers = append(m.closers, c)
 		}
 		m.Face = face
+		if e, ok := face.(*idembed.Encoder); ok {
+			if v, ok := e.Vision.(idembed.EVA); ok {
+				m.EVATokens = v.Config.Tokens()
+			}
+		}
 		log(fmt.Sprintf("loaded face models: %s, %s, %s, %s, %s", p.SCRFD, p.ArcFace, p.RetinaFace, p.BiSeNet, p.EVA))
 	}
 	return m, nil
