@@ -368,6 +368,7 @@ func TestRunRejects(t *testing.T) {
 		{"missing embedding file", func(in *Input) { in.IDEmbedding = ptr(filepath.Join(w.dir, "nope.gguf")) }, "id_embedding", "nope.gguf"},
 		{"embedding not gguf", func(in *Input) { in.IDEmbedding = ptr(w.paths.AE) }, "id_embedding", "GGUF"},
 		{"embedding of the wrong width", func(in *Input) { in.IDEmbedding = ptr(w.embBadDim) }, "", "4 x 33 tokens"},
+		{"photo URL", func(in *Input) { in.IDEmbedding = nil; in.MainFaceImage = ptr("https://example.com/me.jpg") }, "main_face_image", "is a URL"},
 		{"face photo without face models", func(in *Input) { in.IDEmbedding = nil; in.MainFaceImage = ptr("me.jpg") }, "", "face models are not loaded"},
 	}
 	for _, c := range cases {

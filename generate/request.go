@@ -9,11 +9,13 @@ package generate
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -101,8 +103,9 @@ func ParseFormat(s string) (Format, error) {
 // object of the hosted APIs, with their field names. Resolve turns it into
 // a validated Request.
 type Input struct {
-	// MainFaceImage names the face photo: a file path in the CLI; a
-	// server resolves URLs, data URIs and uploads into FaceImage.
+	// MainFaceImage names the face photo: a file path (CLI) or a data URI
+	// (decoded by Resolve); a server fetches URLs and uploads into
+	// FaceImage.
 	MainFaceImage *string `json:"main_face_image,omitempty"`
 	// FaceImage is the photo's encoded bytes when the caller already has
 	// them (jpg, png or webp); it takes precedence over the path.
@@ -372,13 +375,23 @@ func (in Input) Resolve() (*Request, error) {
 		r.FaceImagePath = strings.TrimSpace(*in.MainFaceImage)
 	}
 	r.FaceImage = in.FaceImage
+	if strings.HasPrefix(r.FaceImagePath, "data:") && len(r.FaceImage) == 0 {
+		data, err := decodeDataURI(r.FaceImagePath)
+		if err != nil {
+			bad("main_face_image", "%v", err)
+		}
+		r.FaceImage, r.FaceImagePath = data, ""
+		if err == nil && len(data) == 0 {
+			bad("main_face_image", "the data URI holds no bytes")
+		}
+	}
 	if in.IDEmbedding != nil {
 		r.IDEmbeddingPath = strings.TrimSpace(*in.IDEmbedding)
 		if r.IDEmbeddingPath == "" {
 			bad("id_embedding", "is empty")
 		}
 	}
-	if r.FaceImagePath == "" && len(r.FaceImage) == 0 && r.IDEmbeddingPath == "" {
+	if r.FaceImagePath == "" && len(r.FaceImage) == 0 && r.IDEmbeddingPath == "" && !slices.ContainsFunc(errs, func(e error) bool { return slices.Contains(Fields(e), "main_face_image") }) {
 		bad("main_face_image", "is required (a face photo: jpg, png or webp)")
 	}
 	if r.IDEmbeddingPath != "" && (r.FaceImagePath != "" || len(r.FaceImage) > 0) {
@@ -555,4 +568,28 @@ func randomSeed() uint64 {
 		panic(fmt.Sprintf("generate: crypto/rand: %v", err)) // never fails on supported platforms
 	}
 	return uint64(binary.LittleEndian.Uint32(b[:]))
+}
+
+// decodeDataURI returns the bytes of a data URI (RFC 2397):
+// data:[<media type>][;base64],<data>.
+func decodeDataURI(uri string) ([]byte, error) {
+	meta, payload, ok := strings.Cut(strings.TrimPrefix(uri, "data:"), ",")
+	if !ok {
+		return nil, errors.New("data URI without a comma")
+	}
+	if strings.HasSuffix(meta, ";base64") {
+		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
+		if err != nil {
+			// Some clients drop the padding.
+			if data, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.TrimSpace(payload), "=")); err != nil {
+				return nil, fmt.Errorf("data URI: bad base64: %v", err)
+			}
+		}
+		return data, nil
+	}
+	data, err := url.PathUnescape(payload)
+	if err != nil {
+		return nil, fmt.Errorf("data URI: %v", err)
+	}
+	return []byte(data), nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fluxpulid/fluxpulid/backend"
@@ -250,6 +251,9 @@ func (m *Models) identity(r *Request) (*idembed.Embedding, *idembed.Result, erro
 // *FieldError on main_face_image; a photo without a face fails with an
 // error wrapping idembed.ErrNoFace that names the image.
 func (m *Models) EncodeFace(path string, data []byte, uncond bool) (*idembed.Result, error) {
+	if data == nil && (strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://")) {
+		return nil, &FieldError{Field: "main_face_image", Msg: path + " is a URL: the job reads files and uploaded bytes (a server fetches URLs)"}
+	}
 	if m.Face == nil {
 		return nil, errors.New("face models are not loaded: this job can only use a saved ID embedding (id_embedding)")
 	}
