@@ -61,7 +61,9 @@ func Run(ctx context.Context, m *Models, r *Request) (*Result, error) {
 
 // RunProgress is Run reporting each stage and denoising step to progress
 // (nil: none). A failure (no face in the photo, a bad embedding file, a
-// cancelled ctx) fails this request only: the models stay usable.
+// cancelled ctx) fails this request only: the models stay usable. Jobs on
+// one Models should run one at a time (a server queues them): the backend
+// and the models are not promised to be safe for concurrent forwards.
 func RunProgress(ctx context.Context, m *Models, r *Request, progress func(Event)) (res *Result, err error) {
 	start := time.Now()
 	if progress == nil {
