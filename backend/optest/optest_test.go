@@ -110,3 +110,19 @@ func TestNotImplementedIsSkipped(t *testing.T) {
 	}
 	t.Fatal("no attention case")
 }
+
+// TestReport checks the command-line report: one line per selected case
+// with its rate.
+func TestReport(t *testing.T) {
+	var sb strings.Builder
+	err := Report(&sb, cpu.New(), Cases(), func(name string) bool {
+		return name == "matmul/m17_k33_n65_F32" || name == "softmax/3x7_[-1,1]"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(sb.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "GFLOPS") || !strings.Contains(lines[1], "GB/s") {
+		t.Errorf("report:\n%s", sb.String())
+	}
+}
