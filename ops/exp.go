@@ -72,9 +72,10 @@ func geluTanhF32(dst, src []float32) {
 		vec8(dst, src, geluTanhAVX2)
 		return
 	}
+	// as the SIMD kernel, through x/(1+e^−2t), which does not cancel
 	for i, x := range src {
 		v := float64(x)
-		dst[i] = float32(0.5 * v * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v))))
+		dst[i] = float32(v / (1 + math.Exp(-2*math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v))))
 	}
 }
 
