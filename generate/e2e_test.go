@@ -305,11 +305,18 @@ func TestRunTrueCFG(t *testing.T) {
 	in := tinyInput(w.embA) // the file has no uncond tokens: the IDFormer computes them
 	in.NumSteps = ptr(1)
 	off := run(t, w, in)
+	// True CFG starts at step 1: a one-step run never takes the negative branch.
 	in.TrueCFG = ptr(3.0)
-	on := run(t, w, in)
-	if bytes.Equal(on.Images[0].Data, off.Images[0].Data) {
-		t.Error("true_cfg 3 gave the image of true_cfg 1")
+	if !bytes.Equal(run(t, w, in).Images[0].Data, off.Images[0].Data) {
+		t.Error("one step with true_cfg 3 differs from true_cfg 1, but CFG starts at step 1")
 	}
+	in.NumSteps = ptr(2)
+	on := run(t, w, in)
+	in.TrueCFG = ptr(1.0)
+	if bytes.Equal(run(t, w, in).Images[0].Data, on.Images[0].Data) {
+		t.Error("two steps: true_cfg 3 gave the image of true_cfg 1")
+	}
+	in.TrueCFG = ptr(3.0)
 	in.NegativePrompt = ptr("something else entirely")
 	if bytes.Equal(run(t, w, in).Images[0].Data, on.Images[0].Data) {
 		t.Error("with true CFG, the negative prompt does not matter")

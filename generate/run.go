@@ -50,6 +50,10 @@ type Event struct {
 	Step, Steps     int
 }
 
+// TrueCFGFromStep is the first step that runs true CFG's negative branch:
+// the PuLID app's timestep_to_start_cfg (SPEC.md: "from step 1 on").
+const TrueCFGFromStep = 1
+
 // ErrWebPUnsupported is returned for output_format webp: no WebP encoder is
 // among the project's allowed dependencies yet.
 var ErrWebPUnsupported = errors.New("webp output not supported yet; use png or jpg")
@@ -135,7 +139,7 @@ func RunProgress(ctx context.Context, m *Models, r *Request, progress func(Event
 		one := sampling.Tensor{Shape: []int{1, shape[1], shape[2], shape[3]}, Data: noise[i*per : (i+1)*per]}
 		opt := pipeline.Options{
 			Width: r.Width, Height: r.Height, NumSteps: r.NumSteps, StartStep: r.StartStep,
-			Guidance: r.GuidanceScale, TrueCFG: r.TrueCFG, IDWeight: r.IDWeight,
+			Guidance: r.GuidanceScale, TrueCFG: r.TrueCFG, TimestepToStartCFG: TrueCFGFromStep, IDWeight: r.IDWeight,
 			Seed: r.Seed, Batch: 1, Noise: &one,
 			Progress: func(step, steps int) {
 				progress(Event{Stage: "denoise", Output: i, Outputs: r.NumOutputs, Step: step, Steps: steps})
