@@ -27,27 +27,20 @@ func Unary(op backend.UnaryOp, dst, src []float32) {
 
 // Binary computes dst = op(a, b) broadcast to shape out, in parallel. The
 // common model cases (equal shapes; b repeating along leading dims, as a
-// bias or a per-sample modulation) avoid per-element index arithmetic.
+// bias or a per-sample modulation) run loops specialised per op, with no
+// per-element index arithmetic or function call.
 func Binary(op backend.BinaryOp, dst []float32, out []int, a []float32, as []int, b []float32, bs []int) {
-	f := ref.BinaryFunc(op)
 	n := len(dst)
 	switch {
 	case slices.Equal(as, out) && slices.Equal(bs, out):
-		Parallel(n, 1<<14, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				dst[i] = f(a[i], b[i])
-			}
-		})
+		Parallel(n, 1<<14, func(lo, hi int) { binaryLoop(op, dst[lo:hi], a[lo:hi], b[lo:hi]) })
 		return
 	case slices.Equal(as, out) && len(b) > 0 && isSuffixBroadcast(bs, out):
 		// b's elements repeat with period len(b)
 		p := len(b)
 		Parallel(n/p, max(1, (1<<14)/p), func(lo, hi int) {
 			for r := lo; r < hi; r++ {
-				ar, dr := a[r*p:(r+1)*p], dst[r*p:(r+1)*p]
-				for i, x := range ar {
-					dr[i] = f(x, b[i])
-				}
+				binaryLoop(op, dst[r*p:(r+1)*p], a[r*p:(r+1)*p], b)
 			}
 		})
 		return
@@ -67,6 +60,35 @@ func Binary(op backend.BinaryOp, dst []float32, out []int, a []float32, as []int
 			ref.Binary(op, dst[i*inner:(i+1)*inner], out[1:], a[i*sa:i*sa+na], subA, b[i*sb:i*sb+nb], subB)
 		}
 	})
+}
+
+// binaryLoop computes dst[i] = op(a[i], b[i]) with the same float32
+// operations as ref.BinaryFunc (so results are bitwise equal).
+func binaryLoop(op backend.BinaryOp, dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	switch op {
+	case backend.Add:
+		for i := range dst {
+			dst[i] = a[i] + b[i]
+		}
+	case backend.Sub:
+		for i := range dst {
+			dst[i] = a[i] - b[i]
+		}
+	case backend.Mul:
+		for i := range dst {
+			dst[i] = a[i] * b[i]
+		}
+	case backend.Div:
+		for i := range dst {
+			dst[i] = a[i] / b[i]
+		}
+	default:
+		f := ref.BinaryFunc(op)
+		for i := range dst {
+			dst[i] = f(a[i], b[i])
+		}
+	}
 }
 
 // isSuffixBroadcast reports whether s equals out's trailing dims after
