@@ -33,52 +33,12 @@ func (b *Backend) Permute(x backend.Tensor, perm ...int) backend.Tensor {
 	}
 	out := newF32(shape)
 	xd := f32(op, x)
-	if b.reference || len(shape) == 0 || shape[0] <= 1 {
+	if b.reference {
 		ref.Permute(out.f, xd, t.shape, perm)
 		return out
 	}
-	// parallel over the outermost output dim
-	inner := backend.NumElements(shape[1:])
-	st := backend.Strides(t.shape)[perm[0]]
-	sub := slices.Clone(t.shape)
-	sub[perm[0]] = 1
-	subPerm := make([]int, 0, len(perm)-1)
-	for _, p := range perm[1:] {
-		subPerm = append(subPerm, p)
-	}
-	ops.Parallel(shape[0], 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			permuteSlab(out.f[i*inner:(i+1)*inner], xd[i*st:], t.shape, perm[0], subPerm)
-		}
-	})
+	ops.Permute(out.f, xd, t.shape, perm)
 	return out
-}
-
-// permuteSlab writes one index of the outermost output dim (input dim
-// fixed at axis) by walking the remaining dims in permuted order.
-func permuteSlab(dst, x []float32, in []int, axis int, perm []int) {
-	st := backend.Strides(in)
-	shape := make([]int, len(perm))
-	ps := make([]int, len(perm))
-	for i, p := range perm {
-		shape[i] = in[p]
-		ps[i] = st[p]
-	}
-	idx := make([]int, len(shape))
-	for i := range dst {
-		off := 0
-		for d := range shape {
-			off += idx[d] * ps[d]
-		}
-		dst[i] = x[off]
-		for d := len(shape) - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < shape[d] {
-				break
-			}
-			idx[d] = 0
-		}
-	}
 }
 
 func (b *Backend) Concat(axis int, ts ...backend.Tensor) backend.Tensor {
