@@ -25,7 +25,7 @@ conformance: build
 
 bench: build
 	./fluxpulid bench
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./ops/
+	$(GO) test -run '^$$' -bench 'MatMulFLUX|AttentionFLUX|ConvAE|MatMulVec' -benchtime 3x ./ops/
 
 # GLSL compute shaders → SPIR-V (committed, embedded with go:embed).
 shaders: $(SPIRV)

@@ -4,10 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/dtype"
+	"github.com/fluxpulid/fluxpulid/ops"
 )
 
 // fluxShapes are the matmuls of a FLUX block at 1024×1024 (4096 image +
@@ -34,6 +36,13 @@ func runBench(args []string, w io.Writer) error {
 	if d, ok := b.(describer); ok {
 		fmt.Fprintln(w, d.Describe())
 	}
+	var peak float64
+	if strings.HasPrefix(b.Name(), "cpu") {
+		p := ops.MeasurePeak(300 * time.Millisecond)
+		peak = p.Theoretical
+		fmt.Fprintf(w, "CPU peak: %.2f GHz × %d cores × %d flops/cycle = %.1f GFLOPS theoretical; FMA loop %.1f GFLOPS\n",
+			p.GHz, p.Cores, p.FlopsCycle, p.Theoretical, p.FMALoop)
+	}
 	for _, s := range fluxShapes {
 		mm := s.m
 		if *m > 0 {
@@ -44,7 +53,11 @@ func runBench(args []string, w io.Writer) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "  M %5d  K %5d  N %5d  %-4v weights: %7.1f GFLOPS\n", mm, s.k, s.n, dt, g)
+			pct := ""
+			if peak > 0 {
+				pct = fmt.Sprintf("  (%.0f%% of peak)", 100*g/peak)
+			}
+			fmt.Fprintf(w, "  M %5d  K %5d  N %5d  %-4v weights: %7.1f GFLOPS%s\n", mm, s.k, s.n, dt, g, pct)
 		}
 	}
 	return nil
