@@ -21,6 +21,7 @@ import (
 	"github.com/fluxpulid/fluxpulid/idembed"
 	"github.com/fluxpulid/fluxpulid/pipeline"
 	"github.com/fluxpulid/fluxpulid/sampling"
+	"golang.org/x/image/webp"
 )
 
 // world is the tiny model set and ID embeddings shared by the end-to-end
@@ -138,6 +139,8 @@ func decodeRGB(t *testing.T, img Image) *image.NRGBA {
 		m, err = png.Decode(bytes.NewReader(img.Data))
 	case JPEG:
 		m, err = jpeg.Decode(bytes.NewReader(img.Data))
+	case WebP:
+		m, err = webp.Decode(bytes.NewReader(img.Data))
 	}
 	if err != nil {
 		t.Fatalf("decode %s output: %v", img.Format, err)
@@ -345,6 +348,27 @@ func TestRunJPEG(t *testing.T) {
 	}
 }
 
+// TestRunWebP checks that webp output (the hosted APIs' default) is
+// lossless: it decodes to exactly the pixels of the png of the same run.
+func TestRunWebP(t *testing.T) {
+	w := getWorld(t)
+	in := tinyInput(w.embA)
+	in.NumSteps = ptr(1)
+	png := run(t, w, in).Images[0]
+	in.OutputFormat = ptr("webp")
+	res := run(t, w, in)
+	img := res.Images[0]
+	if img.Format != WebP || !bytes.HasPrefix(img.Data, []byte("RIFF")) || string(img.Data[8:12]) != "WEBP" {
+		t.Fatalf("format %s, not a WebP file", img.Format)
+	}
+	if got, want := decodeRGB(t, img), decodeRGB(t, png); !bytes.Equal(got.Pix, want.Pix) {
+		t.Error("webp pixels differ from the png of the same run")
+	}
+	if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "lossless") }) {
+		t.Errorf("notes %q do not say webp is written lossless", res.Notes)
+	}
+}
+
 func TestRunRoundsSize(t *testing.T) {
 	w := getWorld(t)
 	in := tinyInput(w.embA)
@@ -371,7 +395,6 @@ func TestRunRejects(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{"webp", func(in *Input) { in.OutputFormat = ptr("webp") }, "output_format", "webp output not supported yet"},
 		{"missing embedding file", func(in *Input) { in.IDEmbedding = ptr(filepath.Join(w.dir, "nope.gguf")) }, "id_embedding", "nope.gguf"},
 		{"embedding not gguf", func(in *Input) { in.IDEmbedding = ptr(w.paths.AE) }, "id_embedding", "GGUF"},
 		{"embedding of the wrong width", func(in *Input) { in.IDEmbedding = ptr(w.embBadDim) }, "", "4 x 33 tokens"},

@@ -510,6 +510,9 @@ func (in Input) Resolve() (*Request, error) {
 	if r.StartStep >= r.NumSteps {
 		r.Notes = append(r.Notes, fmt.Sprintf("start_step %d >= num_steps %d: the identity is never injected", r.StartStep, r.NumSteps))
 	}
+	if r.OutputFormat == WebP {
+		r.Notes = append(r.Notes, "webp is written lossless (output_quality applies to jpg only)")
+	}
 	if !r.TrueCFGOn() && in.NegativePrompt != nil {
 		r.Notes = append(r.Notes, "negative_prompt is used only when true_cfg > 1")
 	}

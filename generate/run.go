@@ -54,10 +54,6 @@ type Event struct {
 // the PuLID app's timestep_to_start_cfg (SPEC.md: "from step 1 on").
 const TrueCFGFromStep = 1
 
-// ErrWebPUnsupported is returned for output_format webp: no WebP encoder is
-// among the project's allowed dependencies yet.
-var ErrWebPUnsupported = errors.New("webp output not supported yet; use png or jpg")
-
 // Run does the whole job of SPEC.md for a resolved request.
 func Run(ctx context.Context, m *Models, r *Request) (*Result, error) {
 	return RunProgress(ctx, m, r, nil)
@@ -75,10 +71,6 @@ func RunProgress(ctx context.Context, m *Models, r *Request, progress func(Event
 	}
 	if r == nil {
 		return nil, errors.New("generate: nil request")
-	}
-	// What would fail late fails first, before any compute.
-	if r.OutputFormat == WebP {
-		return nil, &FieldError{Field: "output_format", Msg: ErrWebPUnsupported.Error()}
 	}
 	if err := m.check(); err != nil {
 		return nil, err
@@ -182,7 +174,7 @@ func EncodeImage(px []uint8, w, h int, f Format, quality int) ([]byte, error) {
 	case JPEG:
 		err = imageio.EncodeJPEG(&buf, img, quality)
 	case WebP:
-		err = ErrWebPUnsupported
+		err = imageio.EncodeWebP(&buf, img)
 	default:
 		err = fmt.Errorf("unknown output format %q", f)
 	}

@@ -403,8 +403,22 @@ func TestEncodeRoundTrip(t *testing.T) {
 	if err := EncodePNG(&buf, &Image{W: 2, H: 2, Pix: make([]uint8, 5)}); err == nil {
 		t.Error("malformed image encoded")
 	}
-	if err := Encode(&buf, m, WebP, 80); err == nil {
-		t.Error("webp encode should be refused")
+	// WebP is lossless: the decoder gives back every value.
+	for _, img := range []*Image{card(33, 17), smooth} {
+		buf.Reset()
+		if err := Encode(&buf, img, WebP, 80); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(buf.Bytes(), "rt.webp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ne := diffStats(got, img); ne != 0 {
+			t.Errorf("webp round trip of %dx%d changed %d values", img.W, img.H, ne)
+		}
+	}
+	if err := EncodeWebP(&buf, &Image{W: 2, H: 2, Pix: make([]uint8, 5)}); err == nil {
+		t.Error("malformed image encoded as webp")
 	}
 }
 

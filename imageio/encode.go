@@ -5,6 +5,8 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+
+	"github.com/HugoSmits86/nativewebp"
 )
 
 // EncodePNG writes m (RGB) as an 8-bit PNG.
@@ -33,16 +35,31 @@ func EncodeJPEG(w io.Writer, m *Image, quality int) error {
 	return nil
 }
 
-// Encode writes m in the named format; quality applies to JPEG. WebP
-// output is not available (no WebP encoder in the allowed libraries).
+// EncodeWebP writes m (RGB) as a lossless WebP (VP8L). Lossless because
+// the only pure-Go WebP encoder available writes VP8L alone; the pixels
+// survive exactly, so there is no quality to choose.
+func EncodeWebP(w io.Writer, m *Image) error {
+	if err := m.check(); err != nil {
+		return fmt.Errorf("encode webp: %w", err)
+	}
+	if err := nativewebp.Encode(w, m.ToNRGBA(), nil); err != nil {
+		return fmt.Errorf("encode webp: %w", err)
+	}
+	return nil
+}
+
+// Encode writes m in the named format; quality applies to JPEG (WebP is
+// written lossless).
 func Encode(w io.Writer, m *Image, f Format, quality int) error {
 	switch f {
 	case PNG:
 		return EncodePNG(w, m)
 	case JPEG:
 		return EncodeJPEG(w, m, quality)
+	case WebP:
+		return EncodeWebP(w, m)
 	}
-	return fmt.Errorf("encode: format %q is not supported (png, jpeg)", f)
+	return fmt.Errorf("encode: format %q is not supported (png, jpeg, webp)", f)
 }
 
 // check validates the raster's shape before it reaches an encoder.

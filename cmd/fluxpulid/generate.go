@@ -113,7 +113,7 @@ func (r *requestFlags) register(fs *flag.FlagSet) {
 	float(&in.IDWeight, "id-weight", "identity strength, 0-3 (default 1)")
 	integer(&in.MaxSequenceLength, "max-sequence-length", "T5 tokens, 128-512 (default 128)")
 	integer(&in.NumOutputs, "num-outputs", "images to generate, 1-4 (default 1)")
-	str(&in.OutputFormat, "output-format", "png, jpg or webp (default png here; the hosted APIs default to webp, which this build cannot write yet)")
+	str(&in.OutputFormat, "output-format", "png, jpg or webp (default png here; the hosted APIs default to webp, written lossless)")
 	integer(&in.OutputQuality, "output-quality", "jpg quality, 1-100 (default 80)")
 	str(&in.Seed, "seed", "seed; -1 or empty for a random one, which is printed")
 }
@@ -146,9 +146,6 @@ func runGenerate(args []string, stdout io.Writer) error {
 	}
 	for _, n := range req.Notes {
 		fmt.Fprintln(stderr, "note:", n)
-	}
-	if req.OutputFormat == generate.WebP {
-		return fmt.Errorf("output_format: %w", generate.ErrWebPUnsupported)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err

@@ -78,7 +78,6 @@ func TestGenerateCommandErrors(t *testing.T) {
 		{"bad input names the field", []string{"--models", dir, "--id-embedding", emb, "--num-steps", "50"}, []string{"num_steps: 50 is outside 1-20"}},
 		{"no face", []string{"--models", dir}, []string{"main_face_image: is required"}},
 		{"not a number", []string{"--models", dir, "--id-embedding", emb, "--width", "wide"}, []string{`"wide" is not an integer`}},
-		{"webp", []string{"--models", dir, "--id-embedding", emb, "--output-format", "webp"}, []string{"webp output not supported yet"}},
 		{"missing models named", []string{"--models", t.TempDir(), "--id-embedding", emb, "--out", t.TempDir()},
 			[]string{"flux1-dev.safetensors (the FLUX.1-dev transformer)", "ae.safetensors", "spiece.model", "--clip-tokenizer"}},
 		{"face models needed for a photo", []string{"--models", dir, "--face", "me.jpg", "--out", t.TempDir()},
