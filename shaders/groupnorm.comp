@@ -1,6 +1,7 @@
 #version 450
 // GroupNorm: x [N, C, S] normalised over each block of C/groups channels ×
-// S (contiguous), then per-channel [·w] [+ b]. One workgroup per block.
+// S (contiguous), then per-channel [·w] [+ b]. One workgroup per block;
+// sums run over x - x[0] as in layernorm.comp.
 #include "common.glsl"
 #include "rows.glsl"
 
@@ -24,19 +25,20 @@ void main() {
     uint blk = ROW_ID;
     if (blk >= p.blocks) return;
     uint len = p.cg * p.s, base = blk * len, t = gl_LocalInvocationID.x;
+    float x0 = x(base);
     float acc = 0.0;
-    for (uint j = t; j < len; j += 256u) acc += x(base + j);
-    float mean = wg_sum(acc) / float(len);
+    for (uint j = t; j < len; j += 256u) acc += x(base + j) - x0;
+    float delta = wg_sum(acc) / float(len);
     float v = 0.0;
     for (uint j = t; j < len; j += 256u) {
-        float d = x(base + j) - mean;
+        float d = (x(base + j) - x0) - delta;
         v += d * d;
     }
     float inv = 1.0 / sqrt(wg_sum(v) / float(len) + p.eps);
     uint c0 = (blk % p.groups) * p.cg;
     for (uint j = t; j < len; j += 256u) {
         uint c = c0 + j / p.s;
-        float r = (x(base + j) - mean) * inv;
+        float r = ((x(base + j) - x0) - delta) * inv;
         if (HAS_W) r *= w(c);
         if (HAS_B) r += b(c);
         y_put(base + j, r);

@@ -22,14 +22,14 @@ void main() {
     float v = x(i);
     float r;
     switch (OP) {
-    case 0u: r = v * sigmoid(v); break;                                        // SiLU
-    case 1u: r = 0.5 * v * (1.0 + tanh_safe(0.7978845608028654 * (v + 0.044715 * v * v * v))); break; // GELU tanh
-    case 2u: r = 0.5 * v * erfc_nr(-v * 0.7071067811865476); break;             // GELU erf
-    case 3u: r = v * sigmoid(1.702 * v); break;                                // QuickGELU
+    case 0u: r = x_sigmoid(v, 1.0); break;                          // SiLU
+    case 1u: r = gelu_tanh(v); break;
+    case 2u: r = gelu_erf(v); break;
+    case 3u: r = x_sigmoid(v, 1.702); break;                        // QuickGELU
     case 4u: r = sigmoid(v); break;
-    case 5u: r = v > 0.0 ? v : (isnan(v) ? v : 0.0); break;                    // ReLU
+    case 5u: r = v > 0.0 ? v : (isnan(v) ? v : 0.0); break;        // ReLU
     case 6u: r = tanh_safe(v); break;
-    case 7u: r = exp(v); break;
+    case 7u: r = exp_sub(v); break;
     case 8u: r = sqrt(v); break;
     case 9u: r = -v; break;
     case 10u: r = abs(v); break;

@@ -17,6 +17,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"sync/atomic"
 
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/dtype"
@@ -24,9 +25,15 @@ import (
 
 // Backend runs ops on one Vulkan device.
 type Backend struct {
-	d    *device
-	name string
+	d      *device
+	name   string
+	poison atomic.Bool
 }
+
+// SetPoison makes every op output created afterwards start filled with
+// NaN, so that tests catch shaders leaving elements unwritten
+// (optest.Poisoner).
+func (b *Backend) SetPoison(on bool) { b.poison.Store(on) }
 
 // New opens the device selected by spec ("" for the best one, an index or
 // a name substring).
@@ -117,9 +124,14 @@ func (b *Backend) wrap(shape []int, dt dtype.DType, st *storage) *Tensor {
 	return t
 }
 
-// alloc creates an uninitialised F32 tensor; the caller holds the lock.
+// alloc creates an op's F32 output, uninitialised (NaN when poisoning);
+// the caller holds the lock.
 func (b *Backend) alloc(op string, shape []int) *Tensor {
-	return b.allocType(op, shape, dtype.F32)
+	t := b.allocType(op, shape, dtype.F32)
+	if b.poison.Load() {
+		b.fill(op, t, float32(math.NaN()))
+	}
+	return t
 }
 
 func (b *Backend) allocType(op string, shape []int, dt dtype.DType) *Tensor {
@@ -210,7 +222,7 @@ func (b *Backend) FromF32(shape []int, data []float32) backend.Tensor {
 	if n := backend.NumElements(shape); n != len(data) {
 		backend.Fail("from_f32", "%d values for shape %v (%d elements)", len(data), shape, n)
 	}
-	t := b.alloc("from_f32", shape)
+	t := b.allocType("from_f32", shape, dtype.F32)
 	raw := make([]byte, 4*len(data))
 	for i, v := range data {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
@@ -255,7 +267,7 @@ func (b *Backend) FromBytes(dt dtype.DType, shape []int, data []byte) backend.Te
 
 func (b *Backend) Zeros(shape []int) backend.Tensor {
 	defer b.lock()()
-	t := b.alloc("zeros", shape)
+	t := b.allocType("zeros", shape, dtype.F32)
 	b.fill("zeros", t, 0)
 	return t
 }

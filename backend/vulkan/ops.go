@@ -113,7 +113,9 @@ func (b *Backend) Cast(x backend.Tensor, dt dtype.DType) backend.Tensor {
 	defer b.lock()()
 	t := b.get(op, x)
 	if dt == t.dt {
-		return t
+		// A view, so that freeing the result leaves x alive.
+		t.h.st.refs++
+		return b.wrap(slices.Clone(t.shape), t.dt, t.h.st)
 	}
 	n := backend.NumElements(t.shape)
 	switch {
@@ -282,7 +284,10 @@ func (b *Backend) RoPE(x, cos, sin backend.Tensor) backend.Tensor {
 }
 
 // attentionMaxHead is DMAX of shaders/attention.comp.
-const attentionMaxHead = 128
+const (
+	attentionMaxHead = 128
+	attentionQueries = 16 // TQ of shaders/attention.comp
+)
 
 func (b *Backend) Attention(q, k, v backend.Tensor, opt backend.AttentionOptions) backend.Tensor {
 	const op = "attention"
@@ -324,6 +329,6 @@ func (b *Backend) Attention(q, k, v backend.Tensor, opt backend.AttentionOptions
 	p := push{}.u(h, lq, lk, d, dv).f(scale).u(bstr[:]...)
 	spec := []uint32{boolSpec(opt.Bias != nil), boolSpec(opt.Causal)}
 	b.run(op, "attention", []arg{in(qt.h.st), in(kt.h.st), in(vt.h.st), in(biasSt), outArg(out)}, p, spec,
-		uint32((lq+63)/64), uint32(bb*h), 1)
+		uint32((lq+attentionQueries-1)/attentionQueries), uint32(bb*h), 1)
 	return out
 }

@@ -32,9 +32,10 @@ func testBackends(t *testing.T) map[string]*Backend {
 	openOnce.Do(func() {
 		backends = map[string]*Backend{}
 		for name, opt := range map[string]Options{
-			"default": {},
-			"chunked": {ChunkBytes: 16 << 10},
-			"staging": {Staging: true},
+			"default":       {},
+			"chunked":       {ChunkBytes: 16 << 10},
+			"staging":       {Staging: true},
+			"suite-chunked": {ChunkBytes: 128 << 10},
 		} {
 			b, err := NewWithOptions("", opt)
 			if err != nil {
