@@ -210,6 +210,14 @@ func (b *Backend) run(op, shader string, args []arg, p push, spec []uint32, gx, 
 	}
 }
 
+// unsupported fails op for operands beyond what the shaders handle, with
+// an error wrapping backend.ErrNotImplemented ("… not implemented on
+// vulkan for …"), so that callers and the op suite can tell a limitation
+// from a wrong result.
+func unsupported(op, format string, args ...any) {
+	panic(&backend.Error{Op: op, Err: fmt.Errorf("%w on vulkan for "+format, append([]any{backend.ErrNotImplemented}, args...)...)})
+}
+
 func boolSpec(v bool) uint32 {
 	if v {
 		return 1

@@ -49,7 +49,7 @@ func collapse(shape []int, strides ...[]int) ([]int, [][]int) {
 // pushDims appends a rank, then shape and stride arrays padded to maxRank.
 func pushDims(p push, op string, shape []int, strides ...[]int) push {
 	if len(shape) > maxRank {
-		backend.Fail(op, "%d dims after merging exceed the %d the vulkan shaders index", len(shape), maxRank)
+		unsupported(op, "%d dims after merging (the shaders index %d)", len(shape), maxRank)
 	}
 	p = p.u(len(shape))
 	pad := func(v []int, fill int) {
@@ -302,7 +302,7 @@ func (b *Backend) Attention(q, k, v backend.Tensor, opt backend.AttentionOptions
 	bb, h, lq, d := qs[0], qs[1], qs[2], qs[3]
 	lk, dv := ks[2], vs[3]
 	if d > attentionMaxHead || dv > attentionMaxHead {
-		backend.Fail(op, "head dims %d, %d: %w beyond %d", d, dv, backend.ErrNotImplemented, attentionMaxHead)
+		unsupported(op, "head dims %d, %d (the shader holds at most %d)", d, dv, attentionMaxHead)
 	}
 	scale := opt.Scale
 	if scale == 0 {
@@ -324,7 +324,7 @@ func (b *Backend) Attention(q, k, v backend.Tensor, opt backend.AttentionOptions
 		return out
 	}
 	if bb*h > 65535 {
-		backend.Fail(op, "%d batch·heads exceed 65535 workgroups", bb*h)
+		unsupported(op, "%d batch·heads (one workgroup row each, at most 65535)", bb*h)
 	}
 	p := push{}.u(h, lq, lk, d, dv).f(scale).u(bstr[:]...)
 	spec := []uint32{boolSpec(opt.Bias != nil), boolSpec(opt.Causal)}

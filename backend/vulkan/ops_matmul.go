@@ -31,7 +31,7 @@ func (b *Backend) MatMul(a, w backend.Tensor) backend.Tensor {
 	// the shader in practice (fail otherwise).
 	bsh, bst := collapse(batch, backend.BroadcastStrides(as[:len(as)-2], batch), backend.BroadcastStrides(ws[:len(ws)-2], batch))
 	if len(bsh) > 4 {
-		backend.Fail(op, "%d batch dims after merging exceed 4", len(bsh))
+		unsupported(op, "%d batch dims after merging (the shader indexes 4)", len(bsh))
 	}
 	p := push{}.u(m, n, k, len(bsh))
 	for _, v := range [][]int{bsh, bst[0], bst[1]} {
@@ -52,7 +52,7 @@ func (b *Backend) matmulDispatch(op, suffix string, a, w, bias, out *Tensor, m, 
 		return
 	}
 	if nb > 65535 {
-		backend.Fail(op, "%d batched matrices exceed 65535 workgroups", nb)
+		unsupported(op, "%d batched matrices (one workgroup layer each, at most 65535)", nb)
 	}
 	bst := a.h.st
 	if bias != nil {
@@ -60,7 +60,7 @@ func (b *Backend) matmulDispatch(op, suffix string, a, w, bias, out *Tensor, m, 
 	}
 	gx, gy := (n+matmulTile-1)/matmulTile, (m+matmulTile-1)/matmulTile
 	if gx > 65535 || gy > 65535 {
-		backend.Fail(op, "%d×%d output too large for one dispatch", m, n)
+		unsupported(op, "a %d×%d output (more than 65535 tiles along a side)", m, n)
 	}
 	b.run(op, "matmul_"+suffix, []arg{in(a.h.st), in(w.h.st), in(bst), outArg(out)}, p,
 		[]uint32{boolSpec(bias != nil)}, uint32(gx), uint32(gy), uint32(nb))
@@ -114,7 +114,7 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, opt backend.ConvOptions) bac
 	}
 	gx, gy, gz := (og+matmulTile-1)/matmulTile, (oh*ow+matmulTile-1)/matmulTile, n*g
 	if gy > 65535 || gz > 65535 {
-		backend.Fail(op, "output %v too large for one dispatch", out.shape)
+		unsupported(op, "output %v (more than 65535 tiles or samples·groups)", out.shape)
 	}
 	p := push{}.u(c, h, wd, o, kh, kw, oh, ow, opt.Stride[0], opt.Stride[1], opt.Pad[0], opt.Pad[1],
 		opt.Dilation[0], opt.Dilation[1], g)
@@ -157,7 +157,7 @@ func (b *Backend) Resize2D(x backend.Tensor, oh, ow int, mode backend.ResizeMode
 		backend.Fail(op, "resize %v to %d×%d", xs, oh, ow)
 	}
 	if mode > backend.Bicubic {
-		backend.Fail(op, "resize mode %d: %v on vulkan", mode, backend.ErrNotImplemented)
+		unsupported(op, "resize mode %d", mode)
 	}
 	out := b.alloc(op, []int{xs[0], xs[1], oh, ow})
 	total := xs[0] * xs[1] * oh * ow

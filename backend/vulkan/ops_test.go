@@ -406,6 +406,10 @@ func TestErrors(t *testing.T) {
 			if !errors.As(err, &be) || be.Op != c.op {
 				t.Fatalf("err = %v, want a backend.Error of op %q", err, c.op)
 			}
+			if c.name == "head-dim" && !errors.Is(err, backend.ErrNotImplemented) {
+				t.Errorf("err = %v, want one wrapping ErrNotImplemented", err)
+			}
+			t.Log(err)
 		})
 	}
 }
