@@ -2,13 +2,14 @@
 // sample and group: c[o, p] = Σ_kk w[o, kk]·col[p, kk] + bias[o], where p
 // runs over output pixels, kk over (input channel, ky, kx) and col is the
 // zero-padded input patch, gathered on the fly instead of materialised
-// (im2col). Tiling as in matmul.glsl; rows are pixels, columns channels.
+// (im2col). The tiling is matmul.glsl's: rows are pixels, columns output
+// channels of the group.
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
-#define BM 64
-#define BN 64
-#define BK 16
+#define BM 128
+#define BN 128
+#define BK 8
 
 layout(local_size_x = 256) in;
 layout(constant_id = 16) const bool HAS_BIAS = false;
@@ -36,8 +37,8 @@ layout(push_constant) uniform P {
     uint groups;
 } p;
 
-shared float as_[BK * BM];
-shared float ws_[BK * BN];
+shared vec4 as4[BK * BM / 4];
+shared vec4 ws4[BK * BN / 4];
 
 void main() {
     uint t = gl_LocalInvocationID.x;
@@ -49,53 +50,63 @@ void main() {
     uint xbase = (ni * p.ch + g * cg) * p.h * p.wd;
     uint wbase = g * og * kdim;
 
-    // acc[r][q] is the output at row ty+16r, column tx+16q; vectors and
-    // unrolled loops keep it in registers.
-    vec4 acc[4] = vec4[4](vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+    uint lr = t / 2u, lk = (t % 2u) * 4u;
+    uint pix = row0 + lr;
+    int oy = int(pix / p.ow), ox = int(pix % p.ow);
+
+    vec4 acc[16];
+    [[unroll]] for (int i = 0; i < 16; i++) acc[i] = vec4(0.0);
 
     for (uint k0 = 0u; k0 < kdim; k0 += BK) {
-        for (uint e = t; e < BM * BK; e += 256u) {
-            uint rr = e / BK, kk = e % BK;
-            uint pix = row0 + rr, gk = k0 + kk;
-            float v = 0.0;
-            if (pix < npix && gk < kdim) {
-                uint ic = gk / kwin, r2 = gk % kwin;
-                uint ky = r2 / p.kw, kx = r2 % p.kw;
-                uint oy = pix / p.ow, ox = pix % p.ow;
-                int iy = int(oy * p.sh + ky * p.dh) - p.ph;
-                int ix = int(ox * p.sw + kx * p.dw) - p.pw;
-                if (iy >= 0 && iy < int(p.h) && ix >= 0 && ix < int(p.wd))
-                    v = x(xbase + (ic * p.h + uint(iy)) * p.wd + uint(ix));
+        {
+            vec4 va = vec4(0.0);
+            [[unroll]] for (uint j = 0u; j < 4u; j++) {
+                uint gk = k0 + lk + j;
+                if (pix < npix && gk < kdim) {
+                    uint ic = gk / kwin, r2 = gk - ic * kwin;
+                    uint ky = r2 / p.kw, kx = r2 - ky * p.kw;
+                    int iy = oy * int(p.sh) + int(ky * p.dh) - p.ph;
+                    int ix = ox * int(p.sw) + int(kx * p.dw) - p.pw;
+                    if (iy >= 0 && iy < int(p.h) && ix >= 0 && ix < int(p.wd))
+                        va[j] = x(xbase + (ic * p.h + uint(iy)) * p.wd + uint(ix));
+                }
             }
-            as_[kk * BM + rr] = v;
-        }
-        for (uint e = t; e < BN * BK; e += 256u) {
-            uint rr = e / BK, kk = e % BK;
-            uint gc = col0 + rr, gk = k0 + kk;
-            ws_[kk * BN + rr] = (gc < og && gk < kdim) ? w(wbase + gc * kdim + gk) : 0.0;
+            uint gc = col0 + lr;
+            vec4 vw = vec4(0.0);
+            [[unroll]] for (uint j = 0u; j < 4u; j++) {
+                uint gk = k0 + lk + j;
+                if (gc < og && gk < kdim) vw[j] = w(wbase + gc * kdim + gk);
+            }
+            [[unroll]] for (uint j = 0u; j < 4u; j++) {
+                uint kk = lk + j;
+                as4[kk * (BM / 4u) + lr / 4u][lr % 4u] = va[j];
+                ws4[kk * (BN / 4u) + lr / 4u][lr % 4u] = vw[j];
+            }
         }
         barrier();
         [[unroll]] for (uint kk = 0u; kk < BK; kk++) {
-            uint ai = kk * BM + ty, wi = kk * BN + tx;
-            vec4 av = vec4(as_[ai], as_[ai + 16u], as_[ai + 32u], as_[ai + 48u]);
-            vec4 wv = vec4(ws_[wi], ws_[wi + 16u], ws_[wi + 32u], ws_[wi + 48u]);
-            acc[0] += av.x * wv;
-            acc[1] += av.y * wv;
-            acc[2] += av.z * wv;
-            acc[3] += av.w * wv;
+            vec4 a0 = as4[kk * (BM / 4u) + ty], a1 = as4[kk * (BM / 4u) + 16u + ty];
+            vec4 w0 = ws4[kk * (BN / 4u) + tx], w1 = ws4[kk * (BN / 4u) + 16u + tx];
+            [[unroll]] for (int i = 0; i < 4; i++) {
+                acc[i] += a0[i] * w0;
+                acc[4 + i] += a0[i] * w1;
+                acc[8 + i] += a1[i] * w0;
+                acc[12 + i] += a1[i] * w1;
+            }
         }
         barrier();
     }
 
-    [[unroll]] for (int r = 0; r < 4; r++) {
-        uint pix = row0 + ty + 16u * uint(r);
-        if (pix >= npix) continue;
-        [[unroll]] for (int q = 0; q < 4; q++) {
-            uint o = col0 + tx + 16u * uint(q);
-            if (o >= og) continue;
-            float v = acc[r][q];
-            if (HAS_BIAS) v += bias(g * og + o);
-            c_put((ni * p.oc + g * og + o) * npix + pix, v);
+    [[unroll]] for (int i = 0; i < 16; i++) {
+        uint gp = row0 + uint(i / 8) * 64u + ty * 4u + uint(i % 4);
+        uint o = col0 + uint((i / 4) % 2) * 64u + tx * 4u;
+        if (gp >= npix) continue;
+        [[unroll]] for (uint j = 0u; j < 4u; j++) {
+            if (o + j < og) {
+                float v = acc[i][j];
+                if (HAS_BIAS) v += bias(g * og + o + j);
+                c_put((ni * p.oc + g * og + o + j) * npix + gp, v);
+            }
         }
     }
 }

@@ -4,8 +4,15 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend"
 )
 
-// matmulTile is BM = BN of shaders/matmul.glsl and conv2d.glsl.
-const matmulTile = 64
+// matmulTile is BM = BN of shaders/matmul.glsl, convTile of conv2d.glsl.
+const (
+	matmulTile = 128
+	// Products with at most matvecRows rows run shaders/matvec.glsl, whose
+	// workgroups cover matvecCols output columns.
+	matvecRows = 4
+	matvecCols = 8
+	convTile   = 128
+)
 
 func (b *Backend) MatMul(a, w backend.Tensor) backend.Tensor {
 	const op = "matmul"
@@ -58,11 +65,16 @@ func (b *Backend) matmulDispatch(op, suffix string, a, w, bias, out *Tensor, m, 
 	if bias != nil {
 		bst = bias.h.st
 	}
+	shader := "matmul_"
 	gx, gy := (n+matmulTile-1)/matmulTile, (m+matmulTile-1)/matmulTile
+	if m <= matvecRows {
+		shader = "matvec_"
+		gx, gy = (n+matvecCols-1)/matvecCols, 1
+	}
 	if gx > 65535 || gy > 65535 {
 		unsupported(op, "a %d×%d output (more than 65535 tiles along a side)", m, n)
 	}
-	b.run(op, "matmul_"+suffix, []arg{in(a.h.st), in(w.h.st), in(bst), outArg(out)}, p,
+	b.run(op, shader+suffix, []arg{in(a.h.st), in(w.h.st), in(bst), outArg(out)}, p,
 		[]uint32{boolSpec(bias != nil)}, uint32(gx), uint32(gy), uint32(nb))
 }
 
@@ -112,7 +124,7 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, opt backend.ConvOptions) bac
 	if oh*ow == 0 || og == 0 || n == 0 {
 		return out
 	}
-	gx, gy, gz := (og+matmulTile-1)/matmulTile, (oh*ow+matmulTile-1)/matmulTile, n*g
+	gx, gy, gz := (og+convTile-1)/convTile, (oh*ow+convTile-1)/convTile, n*g
 	if gy > 65535 || gz > 65535 {
 		unsupported(op, "output %v (more than 65535 tiles or samples·groups)", out.shape)
 	}
