@@ -158,6 +158,10 @@ func (b *Backend) allocType(op string, shape []int, dt dtype.DType) *Tensor {
 // reachable and therefore not among them.
 func (b *Backend) lock() func() {
 	b.d.mu.Lock()
+	if b.d.dev == 0 {
+		b.d.mu.Unlock()
+		backend.Fail("vulkan", "%s is closed", b.name)
+	}
 	b.d.drainCollected()
 	return b.d.mu.Unlock
 }
@@ -292,7 +296,12 @@ func (b *Backend) ReadF32(t backend.Tensor) ([]float32, error) {
 	if !ok || vt == nil || vt.d != b.d {
 		return nil, fmt.Errorf("vulkan: read of a %T that is not this device's", t)
 	}
-	defer b.lock()()
+	b.d.mu.Lock()
+	defer b.d.mu.Unlock()
+	if b.d.dev == 0 {
+		return nil, fmt.Errorf("vulkan: read after %s was closed", b.name)
+	}
+	b.d.drainCollected()
 	if vt.h.freed {
 		return nil, fmt.Errorf("vulkan: read of a freed tensor %v", vt)
 	}
@@ -320,7 +329,8 @@ func (b *Backend) Free(t backend.Tensor) {
 	if !ok || vt == nil || vt.d != b.d {
 		return
 	}
-	defer b.lock()()
+	b.d.mu.Lock()
+	defer b.d.mu.Unlock()
 	if !vt.h.freed {
 		vt.h.freed = true
 		b.d.release(vt.h.st)
