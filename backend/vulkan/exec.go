@@ -28,7 +28,9 @@ type device struct {
 	stagingType uint32 // host-visible coherent type for transfers
 	chunkShift  uint   // log2 of the chunk size in bytes
 
-	allocated    uint64 // bytes of live VkDeviceMemory
+	allocated    uint64 // bytes of live chunks
+	blocks       []*memBlock
+	blockSize    uint64 // size of the shared blocks; chunks up to a quarter of it share them
 	free         map[uint64][]*chunk
 	freeBytes    uint64
 	retired      []*chunk // unreferenced, possibly still read by recorded commands
@@ -117,6 +119,10 @@ func (d *device) init(opt Options) error {
 	flags := mem.MemoryTypes[mt].PropertyFlags
 	d.hostVisible = flags&vk.MemoryPropertyHostVisibleBit != 0 && !opt.Staging
 	d.coherent = flags&vk.MemoryPropertyHostCoherentBit != 0
+	d.blockSize = 64 << 20
+	if h := mem.MemoryHeaps[mem.MemoryTypes[mt].HeapIndex].Size; h >= 8<<30 {
+		d.blockSize = 256 << 20
+	}
 
 	// A chunk must fit one descriptor's range and one allocation; 1 GiB
 	// keeps single allocations modest on large GPUs.
@@ -162,6 +168,9 @@ func (d *device) destroy() {
 	d.releaseChunks(d.retired)
 	d.retired = nil
 	d.trimFree(0)
+	for len(d.blocks) > 0 {
+		d.freeBlock(d.blocks[0])
+	}
 	for _, p := range d.pipes {
 		d.dev.DestroyPipeline(p)
 	}

@@ -16,12 +16,24 @@ import (
 // the buffer from the high bits of the element index.
 const maxChunks = 4
 
-// chunk is one VkBuffer with its own allocation.
+// chunk is one VkBuffer, bound either to its own allocation (blk nil) or
+// at an offset of a shared memory block.
 type chunk struct {
 	buf    vk.Buffer
-	mem    vk.DeviceMemory
+	mem    vk.DeviceMemory // the allocation the buffer is bound to
+	blk    *memBlock
+	off    uint64         // offset in blk
+	resv   uint64         // bytes reserved in blk
 	size   uint64         // bytes of the buffer
 	mapped unsafe.Pointer // persistent mapping when the memory is host-visible
+}
+
+// memBlock is a large allocation of the tensor memory type that small
+// chunks share (see spans).
+type memBlock struct {
+	mem    vk.DeviceMemory
+	spans  *spans
+	mapped unsafe.Pointer
 }
 
 func (c *chunk) bytes() []byte { return unsafe.Slice((*byte)(c.mapped), c.size) }
@@ -116,6 +128,23 @@ func (d *device) createChunk(size uint64, mt uint32, mapIt bool) (*chunk, error)
 		d.dev.DestroyBuffer(b)
 		return nil, fmt.Errorf("vulkan: buffer cannot live in memory type %d (allowed %#x)", mt, req.MemoryTypeBits)
 	}
+	if mt == d.memType && mapIt == d.hostVisible && req.Size <= d.blockSize/4 {
+		blk, off, err := d.subAlloc(req)
+		if err != nil {
+			d.dev.DestroyBuffer(b)
+			return nil, err
+		}
+		c := &chunk{buf: b, mem: blk.mem, blk: blk, off: off, resv: req.Size, size: size}
+		if err := d.dev.BindBufferMemory(b, blk.mem, off); err != nil {
+			d.destroyChunk(c)
+			return nil, err
+		}
+		if blk.mapped != nil {
+			c.mapped = unsafe.Add(blk.mapped, off)
+		}
+		d.allocated += size
+		return c, nil
+	}
 	m, err := d.dev.AllocateMemory(&vk.MemoryAllocateInfo{
 		SType: vk.StructureTypeMemoryAllocateInfo, AllocationSize: req.Size, MemoryTypeIndex: mt,
 	})
@@ -138,15 +167,61 @@ func (d *device) createChunk(size uint64, mt uint32, mapIt bool) (*chunk, error)
 	return c, nil
 }
 
-func (d *device) destroyChunk(c *chunk) {
-	if c.mapped != nil {
-		d.dev.UnmapMemory(c.mem)
+// subAlloc reserves req in a shared block, creating a block when none has
+// room.
+func (d *device) subAlloc(req vk.MemoryRequirements) (*memBlock, uint64, error) {
+	for _, blk := range d.blocks {
+		if off, ok := blk.spans.alloc(req.Size, max(req.Alignment, 1)); ok {
+			return blk, off, nil
+		}
 	}
+	m, err := d.dev.AllocateMemory(&vk.MemoryAllocateInfo{
+		SType: vk.StructureTypeMemoryAllocateInfo, AllocationSize: d.blockSize, MemoryTypeIndex: d.memType,
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	blk := &memBlock{mem: m, spans: newSpans(d.blockSize)}
+	if d.hostVisible {
+		if blk.mapped, err = d.dev.MapMemory(m, 0, vk.WholeSize); err != nil {
+			d.dev.FreeMemory(m)
+			return nil, 0, err
+		}
+	}
+	d.blocks = append(d.blocks, blk)
+	off, _ := blk.spans.alloc(req.Size, max(req.Alignment, 1))
+	return blk, off, nil
+}
+
+func (d *device) destroyChunk(c *chunk) {
 	d.dev.DestroyBuffer(c.buf)
-	d.dev.FreeMemory(c.mem)
+	if c.blk != nil {
+		c.blk.spans.release(c.off, c.resv)
+		if c.blk.spans.empty() && len(d.blocks) > 1 {
+			d.freeBlock(c.blk)
+		}
+	} else {
+		if c.mapped != nil {
+			d.dev.UnmapMemory(c.mem)
+		}
+		d.dev.FreeMemory(c.mem)
+	}
 	if d.allocated >= c.size {
 		d.allocated -= c.size
 	}
+}
+
+func (d *device) freeBlock(blk *memBlock) {
+	for i, b := range d.blocks {
+		if b == blk {
+			d.blocks = append(d.blocks[:i], d.blocks[i+1:]...)
+			break
+		}
+	}
+	if blk.mapped != nil {
+		d.dev.UnmapMemory(blk.mem)
+	}
+	d.dev.FreeMemory(blk.mem)
 }
 
 // releaseChunks returns chunks that no queued command uses to the free lists.
