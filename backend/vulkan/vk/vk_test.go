@@ -393,3 +393,85 @@ func TestDispatch(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFillCopyTimestamps covers the transfer commands and timestamp
+// queries: FillBuffer writes a pattern, CopyBuffer moves part of it, and
+// two timestamps bracket the work.
+func TestFillCopyTimestamps(t *testing.T) {
+	f := newFixture(t)
+	dev := f.dev
+	exts, err := f.pd.EnumerateDeviceExtensionProperties()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d device extensions", len(exts))
+	if _, err := EnumerateInstanceExtensionProperties(""); err != nil {
+		t.Fatal(err)
+	}
+	const n = 256
+	props := MemoryPropertyHostVisibleBit | MemoryPropertyHostCoherentBit
+	src, _ := f.buffer(4*n, BufferUsageTransferSrcBit|BufferUsageTransferDstBit, props)
+	dst, dstMem := f.buffer(4*n, BufferUsageTransferSrcBit|BufferUsageTransferDstBit, props)
+
+	qp, err := dev.CreateQueryPool(&QueryPoolCreateInfo{SType: StructureTypeQueryPoolCreateInfo, QueryType: QueryTypeTimestamp, QueryCount: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.DestroyQueryPool(qp)
+	pool, err := dev.CreateCommandPool(&CommandPoolCreateInfo{SType: StructureTypeCommandPoolCreateInfo, QueueFamilyIndex: f.family})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.DestroyCommandPool(pool)
+	cbs, err := dev.AllocateCommandBuffers(&CommandBufferAllocateInfo{
+		SType: StructureTypeCommandBufferAllocateInfo, CommandPool: pool, CommandBufferCount: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := cbs[0]
+	if err := cb.Begin(&CommandBufferBeginInfo{SType: StructureTypeCommandBufferBeginInfo}); err != nil {
+		t.Fatal(err)
+	}
+	cb.ResetQueryPool(qp, 0, 2)
+	cb.WriteTimestamp(PipelineStageTopOfPipeBit, qp, 0)
+	cb.FillBuffer(dst, 0, WholeSize, 0)
+	cb.FillBuffer(src, 0, WholeSize, 0x3f800000) // 1.0f
+	cb.PipelineBarrier(PipelineStageTransferBit, PipelineStageTransferBit, 0,
+		[]MemoryBarrier{{SType: StructureTypeMemoryBarrier, SrcAccessMask: AccessTransferWriteBit, DstAccessMask: AccessTransferReadBit | AccessTransferWriteBit}}, nil)
+	cb.CopyBuffer(src, dst, []BufferCopy{{SrcOffset: 0, DstOffset: 4 * 10, Size: 4 * 20}})
+	cb.PipelineBarrier(PipelineStageTransferBit, PipelineStageHostBit, 0,
+		[]MemoryBarrier{{SType: StructureTypeMemoryBarrier, SrcAccessMask: AccessTransferWriteBit, DstAccessMask: AccessHostReadBit}}, nil)
+	cb.WriteTimestamp(PipelineStageBottomOfPipeBit, qp, 1)
+	if err := cb.End(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.queue.Submit([]SubmitInfo{{SType: StructureTypeSubmitInfo, CommandBufferCount: 1, PCommandBuffers: &cbs[0]}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.queue.WaitIdle(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := dev.MapMemory(dstMem, 0, WholeSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := unsafe.Slice((*float32)(p), n)
+	for i, v := range got {
+		want := float32(0)
+		if i >= 10 && i < 30 {
+			want = 1
+		}
+		if v != want {
+			t.Fatalf("dst[%d] = %v, want %v", i, v, want)
+		}
+	}
+	dev.UnmapMemory(dstMem)
+	ts := make([]uint64, 2)
+	if err := dev.QueryPoolResults64(qp, 0, ts, QueryResultWaitBit); err != nil {
+		t.Fatal(err)
+	}
+	if ts[1] < ts[0] {
+		t.Errorf("timestamps %v go backwards", ts)
+	}
+}
