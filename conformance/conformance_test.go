@@ -6,6 +6,7 @@ import (
 
 	"github.com/fluxpulid/fluxpulid/backend"
 	_ "github.com/fluxpulid/fluxpulid/backend/cpu"
+	_ "github.com/fluxpulid/fluxpulid/backend/vulkan"
 	"github.com/fluxpulid/fluxpulid/conformance"
 )
 
