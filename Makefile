@@ -30,7 +30,7 @@ bench: build
 # GLSL compute shaders → SPIR-V (committed, embedded with go:embed).
 shaders: $(SPIRV)
 
-shaders/%.spv: shaders/%.comp
+shaders/%.spv: shaders/%.comp $(wildcard shaders/*.glsl)
 	$(GLSLC) --target-env=vulkan1.1 -O -o $@ $<
 
 lint:
