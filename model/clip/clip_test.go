@@ -11,8 +11,8 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/dtype"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/clip"
-	"github.com/fluxpulid/fluxpulid/model/internal/testshared"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 	"github.com/fluxpulid/fluxpulid/weights"
 )
@@ -20,7 +20,7 @@ import (
 // TestCheckpointShapes: the real configuration's parameter list is exactly
 // the CLIP-L text checkpoint's.
 func TestCheckpointShapes(t *testing.T) {
-	src := testshared.Manifest(t, "clip_l_text")
+	src := testenv.Manifest(t, "clip_l_text")
 	want, err := clip.Shapes(clip.ViTL14())
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ type goldenCase struct {
 
 func loadGolden(t *testing.T) goldenCase {
 	t.Helper()
-	dir := filepath.Join(testshared.Golden(t), "clip")
+	dir := filepath.Join(testenv.Golden(t), "clip")
 	f, err := safetensors.Open(filepath.Join(dir, "case_clip_text_77.safetensors"))
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestLoadLayouts(t *testing.T) {
 	defer st.Close()
 	t.Run("f16", func(t *testing.T) { g.check(t, b, st) })
 	t.Run("f32", func(t *testing.T) {
-		m := testshared.Copy(t, st)
+		m := testenv.Copy(t, st)
 		for n, v := range m {
 			f := make([]float32, backend.NumElements(v.Shape))
 			dtype.ToF32(v.DType, v.Data, f)
@@ -154,7 +154,7 @@ func TestLoadLayouts(t *testing.T) {
 		g.check(t, b, m)
 	})
 	t.Run("extras ignored", func(t *testing.T) {
-		m := testshared.Copy(t, st)
+		m := testenv.Copy(t, st)
 		d := g.cfg.HiddenSize
 		pos := make([]byte, 8*g.cfg.MaxPositionEmbeddings)
 		for i := range g.cfg.MaxPositionEmbeddings {
@@ -187,7 +187,7 @@ func TestErrors(t *testing.T) {
 	if _, err := clip.Shapes(bad); err == nil || !strings.Contains(err.Error(), "divisible") {
 		t.Errorf("heads not dividing hidden: %v", err)
 	}
-	m := testshared.Copy(t, st)
+	m := testenv.Copy(t, st)
 	delete(m, "text_model.encoder.layers.2.mlp.fc1.bias")
 	if _, err := clip.Load(b, m, g.cfg); err == nil || !strings.Contains(err.Error(), "text_model.encoder.layers.2.mlp.fc1.bias") {
 		t.Errorf("missing bias: %v", err)

@@ -8,8 +8,8 @@ import (
 
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/dtype"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/flux"
-	"github.com/fluxpulid/fluxpulid/model/internal/testshared"
 	"github.com/fluxpulid/fluxpulid/weights"
 )
 
@@ -27,7 +27,7 @@ func TestCheckpointShapes(t *testing.T) {
 		{"flux1-dev", "flux-krea-dev"}, // Krea-dev ships FLUX.1-dev's layout
 	} {
 		t.Run(tc.config, func(t *testing.T) {
-			src := testshared.Manifest(t, tc.manifest)
+			src := testenv.Manifest(t, tc.manifest)
 			want, err := flux.Shapes(flux.Configs[tc.config])
 			if err != nil {
 				t.Fatal(err)
@@ -55,8 +55,8 @@ func TestCheckpointShapes(t *testing.T) {
 // TestResolveConfigMismatch: a named configuration that does not fit the
 // weights names the fields that differ.
 func TestResolveConfigMismatch(t *testing.T) {
-	dev := testshared.Manifest(t, "flux1-dev")
-	schnell := testshared.Manifest(t, "flux1-schnell")
+	dev := testenv.Manifest(t, "flux1-dev")
+	schnell := testenv.Manifest(t, "flux1-schnell")
 	for _, tc := range []struct {
 		name string
 		src  weights.Map
@@ -103,7 +103,7 @@ func blockIndex(name, prefix string) int {
 
 // TestTinyShapes: the golden weights hold exactly the tiny configuration's tensors.
 func TestTinyShapes(t *testing.T) {
-	st, err := weights.Open(filepath.Join(testshared.Golden(t), "flux", "weights.safetensors"))
+	st, err := weights.Open(filepath.Join(testenv.Golden(t), "flux", "weights.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,12 +127,12 @@ func TestTinyShapes(t *testing.T) {
 // TestLoadReportsProblems: a checkpoint with a missing, a mis-shaped and an
 // unexpected tensor fails to load with all three named.
 func TestLoadReportsProblems(t *testing.T) {
-	st, err := weights.Open(filepath.Join(testshared.Golden(t), "flux", "weights.safetensors"))
+	st, err := weights.Open(filepath.Join(testenv.Golden(t), "flux", "weights.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	m := testshared.Copy(t, st)
+	m := testenv.Copy(t, st)
 	delete(m, "double_blocks.1.img_attn.proj.bias")
 	tx := m["txt_in.weight"]
 	m["txt_in.weight"] = weights.Tensor{Info: weights.Info{DType: tx.DType, Shape: []int{256, 47}}, Data: tx.Data[:256*47*2]}

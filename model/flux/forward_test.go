@@ -9,8 +9,8 @@ import (
 
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/flux"
-	"github.com/fluxpulid/fluxpulid/model/internal/testshared"
 	"github.com/fluxpulid/fluxpulid/model/pulid"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 	"github.com/fluxpulid/fluxpulid/weights"
@@ -20,7 +20,7 @@ import (
 // inputs of case_forward_id_w1p0.
 func tinyModel(t testing.TB, b backend.Backend) (*flux.Model, flux.Inputs) {
 	t.Helper()
-	dir := testshared.Golden(t)
+	dir := testenv.Golden(t)
 	st, err := weights.OpenFiles(filepath.Join(dir, "flux", "weights.safetensors"), filepath.Join(dir, "pulid", "weights.safetensors"))
 	if err != nil {
 		t.Fatal(err)

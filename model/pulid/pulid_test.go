@@ -8,7 +8,7 @@ import (
 
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/dtype"
-	"github.com/fluxpulid/fluxpulid/model/internal/testshared"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/pulid"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 	"github.com/fluxpulid/fluxpulid/weights"
@@ -25,7 +25,7 @@ var tiny = pulid.Config{
 // of pulid_flux_v0.9.1.safetensors, and the configuration read back from
 // them is the real one.
 func TestCheckpointShapes(t *testing.T) {
-	src := testshared.Manifest(t, "pulid_flux_v0.9.1")
+	src := testenv.Manifest(t, "pulid_flux_v0.9.1")
 	want, err := pulid.Shapes(pulid.Real)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestCheckpointShapes(t *testing.T) {
 }
 
 func TestTinyShapes(t *testing.T) {
-	st, err := weights.Open(filepath.Join(testshared.Golden(t), "pulid", "weights.safetensors"))
+	st, err := weights.Open(filepath.Join(testenv.Golden(t), "pulid", "weights.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,12 +62,12 @@ func TestTinyShapes(t *testing.T) {
 
 // TestLoadReportsProblems: missing, mis-shaped and unexpected tensors are all named.
 func TestLoadReportsProblems(t *testing.T) {
-	st, err := weights.Open(filepath.Join(testshared.Golden(t), "pulid", "weights.safetensors"))
+	st, err := weights.Open(filepath.Join(testenv.Golden(t), "pulid", "weights.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	m := testshared.Copy(t, st)
+	m := testenv.Copy(t, st)
 	delete(m, "pulid_encoder.layers.3.0.to_kv.weight")
 	n := m["pulid_ca.2.norm1.weight"]
 	m["pulid_ca.2.norm1.weight"] = weights.Tensor{Info: weights.Info{DType: n.DType, Shape: []int{64}}, Data: n.Data[:128]}
@@ -111,7 +111,7 @@ func TestValidate(t *testing.T) {
 // TestUncond: Uncond (IDFormer on zero inputs) reproduces the golden uncond
 // id embedding, and bad inputs are errors.
 func TestUncond(t *testing.T) {
-	dir := testshared.Golden(t)
+	dir := testenv.Golden(t)
 	st, err := weights.Open(filepath.Join(dir, "pulid", "weights.safetensors"))
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/dtype"
-	"github.com/fluxpulid/fluxpulid/model/internal/testshared"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/t5"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 	"github.com/fluxpulid/fluxpulid/weights"
@@ -22,7 +22,7 @@ import (
 // the T5-XXL encoder checkpoint's, where the tied embedding may be stored
 // under either (or both) of its names.
 func TestCheckpointShapes(t *testing.T) {
-	src := testshared.Manifest(t, "t5xxl_encoder")
+	src := testenv.Manifest(t, "t5xxl_encoder")
 	want, err := t5.Shapes(t5.XXL())
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ type goldenCase struct {
 
 func loadGolden(t *testing.T) goldenCase {
 	t.Helper()
-	dir := filepath.Join(testshared.Golden(t), "t5")
+	dir := filepath.Join(testenv.Golden(t), "t5")
 	f, err := safetensors.Open(filepath.Join(dir, "case_t5_encoder_128.safetensors"))
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +178,7 @@ func (g goldenCase) run(t *testing.T, b backend.Backend, src weights.Source) []f
 
 // convert re-stores every tensor of src as dt (rounding to nearest for F16).
 func convert(t *testing.T, src weights.Source, dt dtype.DType) weights.Map {
-	m := testshared.Copy(t, src)
+	m := testenv.Copy(t, src)
 	for n, v := range m {
 		f := make([]float32, backend.NumElements(v.Shape))
 		dtype.ToF32(v.DType, v.Data, f)
@@ -222,13 +222,13 @@ func TestLoadLayouts(t *testing.T) {
 		same.check(t, b, f16)
 	})
 	t.Run("embed_tokens only", func(t *testing.T) {
-		m := testshared.Copy(t, st)
+		m := testenv.Copy(t, st)
 		m[t5.EmbedTokensName] = m[t5.SharedName]
 		delete(m, t5.SharedName)
 		g.check(t, b, m)
 	})
 	t.Run("both embedding names", func(t *testing.T) {
-		m := testshared.Copy(t, st)
+		m := testenv.Copy(t, st)
 		m[t5.EmbedTokensName] = m[t5.SharedName]
 		g.check(t, b, m)
 	})
@@ -284,7 +284,7 @@ func TestErrors(t *testing.T) {
 		t.Errorf("zero heads: %v", err)
 	}
 
-	m := testshared.Copy(t, st)
+	m := testenv.Copy(t, st)
 	delete(m, "encoder.block.1.layer.1.DenseReluDense.wo.weight")
 	delete(m, t5.SharedName)
 	_, err = t5.Load(b, m, g.cfg)
@@ -345,7 +345,7 @@ func TestPaddingAttended(t *testing.T) {
 }
 
 func BenchmarkForwardTiny(b *testing.B) {
-	dir := filepath.Join(testshared.Golden(b), "t5")
+	dir := filepath.Join(testenv.Golden(b), "t5")
 	st, err := weights.Open(filepath.Join(dir, "weights_t5_tiny.safetensors"))
 	if err != nil {
 		b.Fatal(err)

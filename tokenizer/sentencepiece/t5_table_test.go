@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/fluxpulid/fluxpulid/tokenizer/internal/testpaths"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 )
 
 // TestT5Encode covers inputs the goldens do not: empty and whitespace-only
@@ -123,7 +123,7 @@ func TestT5Unknown(t *testing.T) {
 // and other non-NFKC whitespace).
 func TestT5NormalizeMatchesNFKC(t *testing.T) {
 	tok := loadT5(t)
-	prompts := readPrompts(t, testpaths.Golden(t, "t5"))
+	prompts := readPrompts(t, testenv.Golden(t, "t5"))
 	checked := 0
 	for i, p := range prompts {
 		if strings.ContainsAny(p, "\t\n\r\u200b") {

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/safetensors"
-	"github.com/fluxpulid/fluxpulid/tokenizer/internal/testpaths"
 )
 
 var (
@@ -21,7 +21,7 @@ var (
 // loadT5 loads the real T5 vocabulary once per test binary.
 func loadT5(t testing.TB) *T5 {
 	t.Helper()
-	path := filepath.Join(testpaths.Tokenizers(t), "t5", "spiece.model")
+	path := filepath.Join(testenv.Tokenizers(t), "t5", "spiece.model")
 	t5Once.Do(func() { t5Tok, t5Err = LoadT5(path) })
 	if t5Err != nil {
 		t.Fatal(t5Err)
@@ -55,7 +55,7 @@ func readI64(t *testing.T, f *safetensors.File, name string) ([]int64, []int) {
 // 128 and 512) id for id, plus the untruncated lengths.
 func TestT5Golden(t *testing.T) {
 	tok := loadT5(t)
-	dir := testpaths.Golden(t, "t5")
+	dir := testenv.Golden(t, "t5")
 	prompts := readPrompts(t, dir)
 	cases, _ := filepath.Glob(filepath.Join(dir, "case_tokenizer_t5_*.safetensors"))
 	if len(cases) == 0 {
@@ -105,7 +105,7 @@ func TestT5Golden(t *testing.T) {
 // lists the pieces of the ids (an unknown run shows as <unk>).
 func TestT5DebugPieces(t *testing.T) {
 	tok := loadT5(t)
-	b, err := os.ReadFile(filepath.Join(testpaths.Golden(t, "t5"), "tokens_debug.json"))
+	b, err := os.ReadFile(filepath.Join(testenv.Golden(t, "t5"), "tokens_debug.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
