@@ -13,6 +13,7 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/conditioner"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/clip"
 	"github.com/fluxpulid/fluxpulid/model/t5"
 	"github.com/fluxpulid/fluxpulid/safetensors"
@@ -20,49 +21,6 @@ import (
 	"github.com/fluxpulid/fluxpulid/tokenizer/sentencepiece"
 	"github.com/fluxpulid/fluxpulid/weights"
 )
-
-// sharedDir is $FLUXPULID_SHARED or ../shared beside the module root.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("FLUXPULID_SHARED"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
-
-// goldenDir is $FLUXPULID_GOLDEN or <shared>/golden.
-func goldenDir(t *testing.T) string {
-	t.Helper()
-	d := os.Getenv("FLUXPULID_GOLDEN")
-	if d == "" {
-		d = filepath.Join(sharedDir(t), "golden")
-	}
-	require(t, d)
-	return d
-}
-
-// require skips the test loudly when path is missing, and fails under CI=true.
-func require(t *testing.T, path string) {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s: %v", path, err)
-		}
-		t.Skipf("SKIPPING: test data %s not found: %v", path, err)
-	}
-}
 
 // golden is one model case: its config, weights, prompt indices and expected
 // output rows.
@@ -77,7 +35,7 @@ type golden struct {
 
 func readCase(t *testing.T, area, file, out string) golden {
 	t.Helper()
-	dir := filepath.Join(goldenDir(t), area)
+	dir := testenv.Golden(t, area)
 	f, err := safetensors.Open(filepath.Join(dir, file))
 	if err != nil {
 		t.Fatal(err)
@@ -129,17 +87,13 @@ type fixture struct {
 // tokenizers.
 func setup(t *testing.T, cacheSize int) fixture {
 	t.Helper()
-	tokDir := os.Getenv("FLUXPULID_TOKENIZERS")
-	if tokDir == "" {
-		tokDir = filepath.Join(sharedDir(t), "tokenizers")
-	}
-	require(t, tokDir)
+	tokDir := testenv.Tokenizers(t)
 	f := fixture{
 		b:   cpu.New(),
 		t5g: readCase(t, "t5", "case_t5_encoder_128.safetensors", "out.last_hidden_state"),
 		clg: readCase(t, "clip", "case_clip_text_77.safetensors", "out.pooler_output"),
 	}
-	raw, err := os.ReadFile(filepath.Join(goldenDir(t), "t5", "prompts.json"))
+	raw, err := os.ReadFile(testenv.Golden(t, "t5", "prompts.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,10 +231,7 @@ func TestBatchAndCache(t *testing.T) {
 func TestLoad(t *testing.T) {
 	f := setup(t, 0)
 	t5cfg, clipcfg := f.c.T5.Cfg, f.c.CLIP.Cfg
-	tokDir := os.Getenv("FLUXPULID_TOKENIZERS")
-	if tokDir == "" {
-		tokDir = filepath.Join(sharedDir(t), "tokenizers")
-	}
+	tokDir := testenv.Tokenizers(t)
 	c, err := conditioner.Load(f.b, conditioner.Paths{
 		T5Weights: f.t5g.weights, T5Tokenizer: filepath.Join(tokDir, "t5", "spiece.model"),
 		CLIPWeights: f.clg.weights, CLIPTokenizer: filepath.Join(tokDir, "clip"),

@@ -8,6 +8,7 @@ import (
 	_ "github.com/fluxpulid/fluxpulid/backend/cpu"
 	_ "github.com/fluxpulid/fluxpulid/backend/vulkan"
 	"github.com/fluxpulid/fluxpulid/conformance"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 )
 
 // testBackends are the backends every case runs on: the CPU always, and
@@ -32,13 +33,7 @@ func testBackends(t *testing.T) []backend.Backend {
 }
 
 func TestGolden(t *testing.T) {
-	dir := conformance.DefaultDir()
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("golden directory %s: %v (set FLUXPULID_GOLDEN)", dir, err)
-		}
-		t.Skipf("SKIPPING ALL GOLDEN CASES: no golden directory at %s (set FLUXPULID_GOLDEN)", dir)
-	}
+	dir := testenv.Golden(t)
 	paths, err := conformance.Discover(dir)
 	if err != nil {
 		t.Fatal(err)

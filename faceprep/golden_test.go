@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,19 +14,9 @@ import (
 
 	"github.com/fluxpulid/fluxpulid/dtype"
 	"github.com/fluxpulid/fluxpulid/imageio"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 )
-
-func goldenDir() string {
-	if d := os.Getenv("FLUXPULID_GOLDEN"); d != "" {
-		return d
-	}
-	if d := os.Getenv("FLUXPULID_SHARED"); d != "" {
-		return filepath.Join(d, "golden")
-	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "shared", "golden")
-}
 
 // goldenCase is one case file opened for a test.
 type goldenCase struct {
@@ -42,7 +30,8 @@ type goldenCase struct {
 
 func casesOfKind(t *testing.T, kind string) []*goldenCase {
 	t.Helper()
-	paths, _ := filepath.Glob(filepath.Join(goldenDir(), "faceprep", "case_*.safetensors"))
+	dir := testenv.Golden(t, "faceprep")
+	paths, _ := filepath.Glob(filepath.Join(dir, "case_*.safetensors"))
 	var out []*goldenCase
 	for _, p := range paths {
 		f, err := safetensors.Open(p)
@@ -65,7 +54,7 @@ func casesOfKind(t *testing.T, kind string) []*goldenCase {
 		out = append(out, c)
 	}
 	if len(out) == 0 {
-		t.Skipf("no %s cases in %s", kind, goldenDir())
+		t.Skipf("no %s cases in %s", kind, dir)
 	}
 	return out
 }

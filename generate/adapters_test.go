@@ -8,6 +8,7 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/conformance"
 	"github.com/fluxpulid/fluxpulid/imageio"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/arcface"
 	"github.com/fluxpulid/fluxpulid/model/scrfd"
 )
@@ -16,7 +17,7 @@ import (
 // blob, graph, decoding): it must find the faces insightface found with the
 // same graph on the same photo.
 func TestSCRFDDetectorGolden(t *testing.T) {
-	g := goldenDir(t)
+	g := testenv.Golden(t)
 	b := cpu.New()
 	net, err := scrfd.OpenNet(b, filepath.Join(g, "scrfd", "model.onnx"))
 	if err != nil {
@@ -57,7 +58,7 @@ func TestSCRFDDetectorGolden(t *testing.T) {
 // TestArcFaceEmbedderGolden compares the adapter's embedding of each golden
 // blob with onnxruntime's on the same graph.
 func TestArcFaceEmbedderGolden(t *testing.T) {
-	g := goldenDir(t)
+	g := testenv.Golden(t)
 	b := cpu.New()
 	graph, err := arcface.OpenONNX(b, filepath.Join(g, "arcface", "model.onnx"))
 	if err != nil {

@@ -12,30 +12,15 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/idembed"
 	"github.com/fluxpulid/fluxpulid/imageio"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/eva"
 	"github.com/fluxpulid/fluxpulid/model/pulid"
 )
-
-// goldenDir is $FLUXPULID_GOLDEN or ../shared/golden; tests that need the
-// golden tiny face models skip without it.
-func goldenDir(t *testing.T) string {
-	t.Helper()
-	d := os.Getenv("FLUXPULID_GOLDEN")
-	if d == "" {
-		wd, _ := os.Getwd()
-		d = filepath.Join(filepath.Dir(filepath.Dir(wd)), "shared", "golden")
-	}
-	if _, err := os.Stat(filepath.Join(d, "retinaface", "weights.pth")); err != nil {
-		t.Skipf("golden face models: %v", err)
-	}
-	return d
-}
 
 // faceDir lays the golden tiny face models out under the real file names
 // (links in a temporary folder): ONNX graphs for antelopev2, PyTorch
 // checkpoints for facexlib and EVA.
 func faceDir(t *testing.T) string {
-	g := goldenDir(t)
 	dir := t.TempDir()
 	for real, golden := range map[string]string{
 		"antelopev2/scrfd_10g_bnkps.onnx": "scrfd/model.onnx",
@@ -46,7 +31,7 @@ func faceDir(t *testing.T) string {
 	} {
 		p := filepath.Join(dir, real)
 		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.Symlink(filepath.Join(g, golden), p); err != nil {
+		if err := os.Symlink(testenv.Golden(t, golden), p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,7 +128,7 @@ func TestRunNoFace(t *testing.T) {
 
 	// A photo the (random) golden detectors find a face in goes the whole
 	// way: detection, alignment, parsing, EVA, IDFormer, generation.
-	photo := filepath.Join(goldenDir(t), "faceprep", "hinton.jpeg")
+	photo := testenv.Golden(t, "faceprep", "hinton.jpeg")
 	in := tinyInput("")
 	in.IDEmbedding, in.MainFaceImage = nil, ptr(photo)
 	in.TrueCFG = ptr(2.0)

@@ -17,6 +17,7 @@ import (
 	"github.com/fluxpulid/fluxpulid/faceprep"
 	"github.com/fluxpulid/fluxpulid/idembed"
 	"github.com/fluxpulid/fluxpulid/imageio"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/bisenet"
 	"github.com/fluxpulid/fluxpulid/model/eva"
 	"github.com/fluxpulid/fluxpulid/model/pulid"
@@ -25,13 +26,11 @@ import (
 	"github.com/fluxpulid/fluxpulid/weights"
 )
 
-func goldenDir() string { return conformance.DefaultDir() }
-
 func open(t *testing.T, rel string) *weights.Store {
 	t.Helper()
-	st, err := weights.Open(filepath.Join(goldenDir(), rel))
+	st, err := weights.Open(testenv.Golden(t, rel))
 	if err != nil {
-		t.Skipf("SKIPPING: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
@@ -116,7 +115,7 @@ func newFixture(t *testing.T, faces []scrfd.Face) *fixture {
 		t.Fatal(err)
 	}
 	// The photo: the downscaled real face of the RetinaFace golden case.
-	c, err := conformance.Open(filepath.Join(goldenDir(), "retinaface", "case_net_hinton.safetensors"), goldenDir())
+	c, err := conformance.Open(testenv.Golden(t, "retinaface", "case_net_hinton.safetensors"), testenv.Golden(t))
 	if err != nil {
 		t.Skipf("SKIPPING: %v", err)
 	}

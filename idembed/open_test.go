@@ -8,6 +8,7 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/idembed"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/bisenet"
 	"github.com/fluxpulid/fluxpulid/model/eva"
 	"github.com/fluxpulid/fluxpulid/model/retinaface"
@@ -71,7 +72,7 @@ func TestTorchCheckpoints(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.dir+"/"+tc.torch, func(t *testing.T) {
 			st := open(t, filepath.Join(tc.dir, "weights.safetensors"))
-			src, c, err := idembed.OpenCheckpoint(filepath.Join(goldenDir(), tc.dir, tc.torch))
+			src, c, err := idembed.OpenCheckpoint(testenv.Golden(t, tc.dir, tc.torch))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +100,7 @@ func TestTorchCheckpoints(t *testing.T) {
 		})
 	}
 	// A safetensors path goes through weights.Open.
-	src, c, err := idembed.OpenCheckpoint(filepath.Join(goldenDir(), "bisenet", "weights.safetensors"))
+	src, c, err := idembed.OpenCheckpoint(testenv.Golden(t, "bisenet", "weights.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestTorchCheckpoints(t *testing.T) {
 	if _, err := bisenet.Load(b, src); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := idembed.OpenCheckpoint(filepath.Join(goldenDir(), "missing.pth")); err == nil {
+	if _, _, err := idembed.OpenCheckpoint(filepath.Join(testenv.Golden(t), "missing.pth")); err == nil {
 		t.Error("a missing file opened")
 	}
 }

@@ -11,10 +11,10 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 )
 
@@ -99,21 +99,10 @@ func TestJPEGMatchesLibjpeg(t *testing.T) {
 	}
 }
 
-func goldenDir() string {
-	if d := os.Getenv("FLUXPULID_GOLDEN"); d != "" {
-		return d
-	}
-	if d := os.Getenv("FLUXPULID_SHARED"); d != "" {
-		return filepath.Join(d, "golden")
-	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "shared", "golden")
-}
-
 // The faceprep goldens hold the reference's decoded pixels (`in.image_rgb`)
 // of the photos beside them (config `source_file`).
 func TestDecodeGoldenPhotos(t *testing.T) {
-	dir := filepath.Join(goldenDir(), "faceprep")
+	dir := testenv.Golden(t, "faceprep")
 	cases, _ := filepath.Glob(filepath.Join(dir, "case_*.safetensors"))
 	if len(cases) == 0 {
 		t.Skip("no faceprep goldens at", dir)

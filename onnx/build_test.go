@@ -2,9 +2,6 @@ package onnx
 
 import (
 	"math"
-	"os"
-	"path/filepath"
-	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -68,32 +65,4 @@ func tinyModel() msg {
 	graph := msg(nil).bytes(1, node).str(2, "g").bytes(5, w).bytes(11, in).bytes(12, out)
 	opset := msg(nil).str(1, "").i64(2, 11)
 	return msg(nil).i64(1, 6).str(2, "test").bytes(8, opset).bytes(7, graph)
-}
-
-// goldenDir locates the shared golden tensors: $FLUXPULID_GOLDEN, else
-// $FLUXPULID_SHARED/golden, else ../shared/golden beside the repository
-// root. Tests that need it skip when it is absent.
-func goldenDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("FLUXPULID_GOLDEN")
-	if dir == "" {
-		shared := os.Getenv("FLUXPULID_SHARED")
-		if shared == "" {
-			wd, _ := os.Getwd()
-			for d := wd; ; d = filepath.Dir(d) {
-				if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-					shared = filepath.Join(d, "..", "shared")
-					break
-				}
-				if filepath.Dir(d) == d {
-					break
-				}
-			}
-		}
-		dir = filepath.Join(shared, "golden")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("golden directory not found (%v); set FLUXPULID_GOLDEN", err)
-	}
-	return dir
 }

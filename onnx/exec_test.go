@@ -10,6 +10,7 @@ import (
 
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 )
 
@@ -91,7 +92,7 @@ func equalInts(a, b []int) bool {
 // output must match onnxruntime's, and the residual stream after each
 // stage (the Add ending its last block) the torch forward hooks.
 func TestRunArcface(t *testing.T) {
-	dir := filepath.Join(goldenDir(t), "arcface")
+	dir := testenv.Golden(t, "arcface")
 	m, err := ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +131,7 @@ func TestRunArcface(t *testing.T) {
 // TestRunScrfd runs the SCRFD-shaped graph (dynamic H, W; shape
 // arithmetic feeding Resize) at both golden sizes.
 func TestRunScrfd(t *testing.T) {
-	dir := filepath.Join(goldenDir(t), "scrfd")
+	dir := testenv.Golden(t, "scrfd")
 	m, err := ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +159,7 @@ func TestRunScrfd(t *testing.T) {
 // BenchmarkRunArcface times the executor on the golden iresnet18/8 graph
 // (batch 2, 112×112), host overhead included.
 func BenchmarkRunArcface(bm *testing.B) {
-	dir := filepath.Join(goldenDir(bm), "arcface")
+	dir := testenv.Golden(bm, "arcface")
 	m, err := ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		bm.Fatal(err)

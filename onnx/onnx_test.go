@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 )
 
@@ -222,7 +223,7 @@ func TestInvalid(t *testing.T) {
 // weights reshaped to (C,1,1); every conv has its following BatchNorm
 // folded in: W' = W * g/sqrt(v+eps) per output channel, b' = b - m*g/sqrt(v+eps).
 func TestArcfaceONNX(t *testing.T) {
-	dir := filepath.Join(goldenDir(t), "arcface")
+	dir := testenv.Golden(t, "arcface")
 	m, err := ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		t.Fatal(err)
@@ -354,7 +355,7 @@ func foldedBN(conv string) string {
 // TestScrfdONNX checks the SCRFD-shaped graph against the description the
 // golden generator recorded in the case metadata (config.onnx).
 func TestScrfdONNX(t *testing.T) {
-	dir := filepath.Join(goldenDir(t), "scrfd")
+	dir := testenv.Golden(t, "scrfd")
 	m, err := ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/ae"
 	"github.com/fluxpulid/fluxpulid/model/flux"
 	"github.com/fluxpulid/fluxpulid/model/pulid"
@@ -19,34 +19,6 @@ import (
 	"github.com/fluxpulid/fluxpulid/sampling"
 	"github.com/fluxpulid/fluxpulid/weights"
 )
-
-// goldenDir is $FLUXPULID_GOLDEN or ../shared/golden beside the module
-// root; tests needing it are skipped when it is absent.
-func goldenDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("FLUXPULID_GOLDEN"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	d := filepath.Join(filepath.Dir(dir), "shared", "golden")
-	if _, err := os.Stat(filepath.Join(d, "pipeline")); err != nil {
-		t.Skipf("golden pipeline cases: %v", err)
-	}
-	return d
-}
 
 // tiny holds the golden pipeline case's models and inputs.
 type tiny struct {
@@ -62,8 +34,8 @@ type tiny struct {
 // and its conditioning.
 func loadTiny(t testing.TB, caseName string) *tiny {
 	t.Helper()
-	dir := goldenDir(t)
-	cf, err := safetensors.Open(filepath.Join(dir, "pipeline", caseName+".safetensors"))
+	dir := testenv.Golden(t)
+	cf, err := safetensors.Open(testenv.Golden(t, "pipeline", caseName+".safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}

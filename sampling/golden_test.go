@@ -4,21 +4,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 )
 
 // goldenCases opens every case of the sampling golden directory whose
-// metadata kind is kind. The directory is $FLUXPULID_GOLDEN/sampling,
-// $FLUXPULID_SHARED/golden/sampling, or ../shared/golden/sampling beside
-// the repository root; the test is skipped when none exists.
+// metadata kind is kind (see internal/testenv for where the golden
+// directory is found).
 func goldenCases(t *testing.T, kind string) []*safetensors.File {
 	t.Helper()
-	dir := goldenDir(t)
+	dir := testenv.Golden(t, "sampling")
 	paths, err := filepath.Glob(filepath.Join(dir, "case_*.safetensors"))
 	if err != nil {
 		t.Fatal(err)
@@ -40,39 +39,6 @@ func goldenCases(t *testing.T, kind string) []*safetensors.File {
 		t.Fatalf("no %s case in %s", kind, dir)
 	}
 	return out
-}
-
-func goldenDir(t *testing.T) string {
-	t.Helper()
-	var dir string
-	switch {
-	case os.Getenv("FLUXPULID_GOLDEN") != "":
-		dir = os.Getenv("FLUXPULID_GOLDEN")
-	case os.Getenv("FLUXPULID_SHARED") != "":
-		dir = filepath.Join(os.Getenv("FLUXPULID_SHARED"), "golden")
-	default:
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		root := wd
-		for {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(root)
-			if parent == root {
-				t.Skip("repository root not found")
-			}
-			root = parent
-		}
-		dir = filepath.Join(filepath.Dir(root), "shared", "golden")
-	}
-	dir = filepath.Join(dir, "sampling")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("golden directory: %v", err)
-	}
-	return dir
 }
 
 // metaFloat reads a float metadata value (atol, rtol).

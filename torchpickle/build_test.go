@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -84,32 +82,4 @@ func f32bytes(vs ...float32) []byte {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 	}
 	return b
-}
-
-// goldenDir locates the shared golden tensors: $FLUXPULID_GOLDEN, else
-// $FLUXPULID_SHARED/golden, else ../shared/golden beside the repository
-// root. Tests that need it skip when it is absent.
-func goldenDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("FLUXPULID_GOLDEN")
-	if dir == "" {
-		shared := os.Getenv("FLUXPULID_SHARED")
-		if shared == "" {
-			wd, _ := os.Getwd()
-			for d := wd; ; d = filepath.Dir(d) {
-				if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-					shared = filepath.Join(d, "..", "shared")
-					break
-				}
-				if filepath.Dir(d) == d {
-					break
-				}
-			}
-		}
-		dir = filepath.Join(shared, "golden")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("golden directory not found (%v); set FLUXPULID_GOLDEN", err)
-	}
-	return dir
 }

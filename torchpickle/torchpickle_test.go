@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fluxpulid/fluxpulid/dtype"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/safetensors"
 )
 
@@ -21,7 +22,7 @@ import (
 // the safetensors file, and the text tower and logit_scale come in addition
 // (eva/MANIFEST.md).
 func TestGoldenCheckpoints(t *testing.T) {
-	golden := goldenDir(t)
+	golden := testenv.Golden(t)
 	tests := []struct {
 		pth, st string
 		extra   int    // tensors beyond the safetensors file
@@ -81,7 +82,7 @@ func TestGoldenCheckpoints(t *testing.T) {
 // TestEVASharedStorage: every rope buffer of the EVA checkpoint views one
 // storage per table (eva/MANIFEST.md), so equal keys must give equal data.
 func TestEVASharedStorage(t *testing.T) {
-	sd, err := Open(filepath.Join(goldenDir(t), "eva/weights.pt"))
+	sd, err := Open(testenv.Golden(t, "eva", "weights.pt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +282,7 @@ func TestInvalid(t *testing.T) {
 
 // BenchmarkOpen times reading the golden EVA checkpoint (zip, 580 tensors).
 func BenchmarkOpen(b *testing.B) {
-	path := filepath.Join(goldenDir(b), "eva/weights.pt")
+	path := testenv.Golden(b, "eva", "weights.pt")
 	for b.Loop() {
 		if _, err := Open(path); err != nil {
 			b.Fatal(err)

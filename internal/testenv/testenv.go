@@ -123,3 +123,15 @@ func Copy(t testing.TB, src weights.Source) weights.Map {
 	}
 	return m
 }
+
+// GoldenWeights opens <golden>/<area>/weights.safetensors, closed when the
+// test ends.
+func GoldenWeights(t testing.TB, area string) *weights.Store {
+	t.Helper()
+	st, err := weights.Open(Golden(t, area, "weights.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}

@@ -3,60 +3,21 @@ package ae
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/dtype"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/weights"
 )
-
-// sharedDir is $FLUXPULID_SHARED or ../shared beside the module root; the
-// test is skipped when it does not exist.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("FLUXPULID_SHARED"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	d := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("shared directory: %v", err)
-	}
-	return d
-}
-
-func goldenAE(t testing.TB) string {
-	p := filepath.Join(sharedDir(t), "golden", "ae", "weights.safetensors")
-	if d := os.Getenv("FLUXPULID_GOLDEN"); d != "" {
-		p = filepath.Join(d, "ae", "weights.safetensors")
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("golden AE weights: %v", err)
-	}
-	return p
-}
 
 // TestRealCheckpointShapes: the real configuration builds exactly the
 // tensor names and shapes of ae.safetensors as listed in
 // checkpoints/ae.json (from the reference module at real size).
 func TestRealCheckpointShapes(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(sharedDir(t), "checkpoints", "ae.json"))
+	b, err := os.ReadFile(testenv.Shared(t, "checkpoints", "ae.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +79,7 @@ func TestRealCheckpointShapes(t *testing.T) {
 }
 
 func TestInferGoldenConfig(t *testing.T) {
-	st, err := weights.OpenFiles(goldenAE(t))
+	st, err := weights.OpenFiles(testenv.Golden(t, "ae", "weights.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +160,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestDecodeRejectsBadLatent(t *testing.T) {
-	st, err := weights.OpenFiles(goldenAE(t))
+	st, err := weights.OpenFiles(testenv.Golden(t, "ae", "weights.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +197,7 @@ func numel(s []int) int {
 // BenchmarkDecodeTiny decodes a 32x32 latent (256x256 px) with the tiny
 // golden AE.
 func BenchmarkDecodeTiny(bm *testing.B) {
-	st, err := weights.OpenFiles(goldenAE(bm))
+	st, err := weights.OpenFiles(testenv.Golden(bm, "ae", "weights.safetensors"))
 	if err != nil {
 		bm.Fatal(err)
 	}

@@ -12,34 +12,18 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/conformance"
 	"github.com/fluxpulid/fluxpulid/dtype"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/arcface"
 	"github.com/fluxpulid/fluxpulid/onnx"
 	"github.com/fluxpulid/fluxpulid/weights"
 )
 
-func sharedDir() string {
-	if d := os.Getenv("FLUXPULID_SHARED"); d != "" {
-		return d
-	}
-	return filepath.Dir(conformance.DefaultDir())
-}
-
-func goldenWeights(t *testing.T) *weights.Store {
-	t.Helper()
-	st, err := weights.Open(filepath.Join(sharedDir(), "golden", "arcface", "weights.safetensors"))
-	if err != nil {
-		t.Skipf("SKIPPING: golden arcface weights: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // TestRealCheckpointShapes checks iresnet100's state dict, as the loader
 // reads it, against the real parameter list (shared/checkpoints).
 func TestRealCheckpointShapes(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(sharedDir(), "checkpoints", "iresnet100.json"))
+	b, err := os.ReadFile(testenv.Shared(t, "checkpoints", "iresnet100.json"))
 	if err != nil {
-		t.Skipf("SKIPPING: checkpoint manifest: %v", err)
+		t.Fatal(err)
 	}
 	var m struct {
 		Config struct {
@@ -77,7 +61,8 @@ func TestRealCheckpointShapes(t *testing.T) {
 
 // TestGoldenConfig: the golden net is an iresnet18 with widths / 8.
 func TestGoldenConfig(t *testing.T) {
-	cfg, err := arcface.ConfigFrom(goldenWeights(t))
+	st := testenv.GoldenWeights(t, "arcface")
+	cfg, err := arcface.ConfigFrom(st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +70,8 @@ func TestGoldenConfig(t *testing.T) {
 	if cfg != want {
 		t.Errorf("config %+v, want %+v", cfg, want)
 	}
-	if got := want.Shapes(); len(got) != len(goldenWeights(t).Names()) {
-		t.Errorf("Shapes lists %d tensors, the golden file has %d", len(got), len(goldenWeights(t).Names()))
+	if got := want.Shapes(); len(got) != len(st.Names()) {
+		t.Errorf("Shapes lists %d tensors, the golden file has %d", len(got), len(st.Names()))
 	}
 }
 
@@ -94,8 +79,8 @@ func TestGoldenConfig(t *testing.T) {
 // sources: the executor on the ONNX export and the net built from the
 // state dict must agree within the golden tolerance of the embedding.
 func TestStateDictMatchesONNX(t *testing.T) {
-	st := goldenWeights(t)
-	dir := filepath.Join(sharedDir(), "golden", "arcface")
+	st := testenv.GoldenWeights(t, "arcface")
+	dir := testenv.Golden(t, "arcface")
 	c, err := conformance.Open(filepath.Join(dir, "case_forward.safetensors"), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +123,7 @@ func TestStateDictMatchesONNX(t *testing.T) {
 // TestLoadErrors: a wrong or incomplete checkpoint is refused with the
 // problem named.
 func TestLoadErrors(t *testing.T) {
-	st := goldenWeights(t)
+	st := testenv.GoldenWeights(t, "arcface")
 	full := weights.Map{}
 	for _, n := range st.Names() {
 		info, _ := st.Info(n)
@@ -190,10 +175,9 @@ func TestLoadErrors(t *testing.T) {
 // TestONNXNormalisation: MXNet-converted models carry Sub/Mul nodes up
 // front and take raw pixels (insightface ArcFaceONNX).
 func TestONNXNormalisation(t *testing.T) {
-	dir := filepath.Join(sharedDir(), "golden", "arcface")
-	m, err := onnx.ReadFile(filepath.Join(dir, "model.onnx"))
+	m, err := onnx.ReadFile(testenv.Golden(t, "arcface", "model.onnx"))
 	if err != nil {
-		t.Skipf("SKIPPING: %v", err)
+		t.Fatal(err)
 	}
 	m.Graph.Nodes[0].Name = "_minus0"
 	m.Graph.Nodes[1].Name = "_mul0"

@@ -3,7 +3,6 @@ package bisenet_test
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,33 +10,17 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/conformance"
 	"github.com/fluxpulid/fluxpulid/dtype"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/bisenet"
 	"github.com/fluxpulid/fluxpulid/weights"
 )
 
-func sharedDir() string {
-	if d := os.Getenv("FLUXPULID_SHARED"); d != "" {
-		return d
-	}
-	return filepath.Dir(conformance.DefaultDir())
-}
-
-func goldenWeights(t *testing.T) *weights.Store {
-	t.Helper()
-	st, err := weights.Open(filepath.Join(sharedDir(), "golden", "bisenet", "weights.safetensors"))
-	if err != nil {
-		t.Skipf("SKIPPING: golden bisenet weights: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // TestRealCheckpointShapes checks the real configuration's state dict
 // against the key list of the released parsing_bisenet.pth.
 func TestRealCheckpointShapes(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(sharedDir(), "checkpoints", "bisenet_parsing.json"))
+	b, err := os.ReadFile(testenv.Shared(t, "checkpoints", "bisenet_parsing.json"))
 	if err != nil {
-		t.Skipf("SKIPPING: %v", err)
+		t.Fatal(err)
 	}
 	var man struct {
 		Tensors map[string][]int `json:"tensors"`
@@ -63,7 +46,7 @@ func TestRealCheckpointShapes(t *testing.T) {
 }
 
 func TestGoldenConfig(t *testing.T) {
-	st := goldenWeights(t)
+	st := testenv.GoldenWeights(t, "bisenet")
 	cfg, err := bisenet.ConfigFrom(st)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +62,7 @@ func TestGoldenConfig(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	st := goldenWeights(t)
+	st := testenv.GoldenWeights(t, "bisenet")
 	edit := func(f func(m weights.Map)) weights.Map {
 		m := weights.Map{}
 		for _, n := range st.Names() {
@@ -139,10 +122,10 @@ func TestArgMax(t *testing.T) {
 }
 
 func TestParseGolden(t *testing.T) {
-	st := goldenWeights(t)
-	c, err := conformance.Open(filepath.Join(sharedDir(), "golden", "bisenet", "case_forward_lecun.safetensors"), sharedDir())
+	st := testenv.GoldenWeights(t, "bisenet")
+	c, err := conformance.Open(testenv.Golden(t, "bisenet", "case_forward_lecun.safetensors"), testenv.Golden(t))
 	if err != nil {
-		t.Skipf("SKIPPING: %v", err)
+		t.Fatal(err)
 	}
 	defer c.Close()
 	b := cpu.New()

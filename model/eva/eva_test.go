@@ -4,34 +4,16 @@ import (
 	"encoding/json"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
-	"github.com/fluxpulid/fluxpulid/conformance"
 	"github.com/fluxpulid/fluxpulid/dtype"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/eva"
 	"github.com/fluxpulid/fluxpulid/weights"
 )
-
-func sharedDir() string {
-	if d := os.Getenv("FLUXPULID_SHARED"); d != "" {
-		return d
-	}
-	return filepath.Dir(conformance.DefaultDir())
-}
-
-func goldenWeights(t *testing.T) *weights.Store {
-	t.Helper()
-	st, err := weights.Open(filepath.Join(sharedDir(), "golden", "eva", "weights.safetensors"))
-	if err != nil {
-		t.Skipf("SKIPPING: golden eva weights: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
 
 func shapesOnly(m map[string][]int) weights.Map {
 	src := weights.Map{}
@@ -46,9 +28,9 @@ func shapesOnly(m map[string][]int) weights.Map {
 // the RoPE buffers ignored), and reads the real configuration back from
 // those shapes, with and without the text tower and RoPE tables.
 func TestRealCheckpointShapes(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(sharedDir(), "checkpoints", "eva02_clip_l_14_336_visual.json"))
+	b, err := os.ReadFile(testenv.Shared(t, "checkpoints", "eva02_clip_l_14_336_visual.json"))
 	if err != nil {
-		t.Skipf("SKIPPING: %v", err)
+		t.Fatal(err)
 	}
 	var man struct {
 		Tensors map[string][]int `json:"tensors"`
@@ -98,7 +80,7 @@ func TestRealCheckpointShapes(t *testing.T) {
 }
 
 func TestGoldenConfig(t *testing.T) {
-	st := goldenWeights(t)
+	st := testenv.GoldenWeights(t, "eva")
 	src := eva.Visual(st)
 	cfg, err := eva.ConfigFrom(src)
 	if err != nil {
@@ -144,7 +126,7 @@ func TestRopeTables(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	st := goldenWeights(t)
+	st := testenv.GoldenWeights(t, "eva")
 	edit := func(f func(m weights.Map)) weights.Map {
 		m := weights.Map{}
 		for _, n := range st.Names() {
@@ -190,7 +172,7 @@ func TestLoadErrors(t *testing.T) {
 // and is parallel to the raw one.
 func TestEmbedNormIsUnit(t *testing.T) {
 	b := cpu.New()
-	m, err := eva.Load(b, goldenWeights(t))
+	m, err := eva.Load(b, testenv.GoldenWeights(t, "eva"))
 	if err != nil {
 		t.Fatal(err)
 	}

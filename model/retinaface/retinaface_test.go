@@ -3,7 +3,6 @@ package retinaface_test
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,34 +10,17 @@ import (
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/conformance"
 	"github.com/fluxpulid/fluxpulid/dtype"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/retinaface"
 	"github.com/fluxpulid/fluxpulid/weights"
 )
 
-func sharedDir() string {
-	if d := os.Getenv("FLUXPULID_SHARED"); d != "" {
-		return d
-	}
-	return filepath.Dir(conformance.DefaultDir())
-}
-
-func goldenWeights(t *testing.T) *weights.Store {
-	t.Helper()
-	p := filepath.Join(sharedDir(), "golden", "retinaface", "weights.safetensors")
-	st, err := weights.Open(p)
-	if err != nil {
-		t.Skipf("SKIPPING: golden retinaface weights: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // checkpointShapes reads a shared/checkpoints manifest's tensor list.
 func checkpointShapes(t *testing.T, name string) map[string][]int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedDir(), "checkpoints", name))
+	b, err := os.ReadFile(testenv.Shared(t, "checkpoints", name))
 	if err != nil {
-		t.Skipf("SKIPPING: checkpoint manifest: %v", err)
+		t.Fatal(err)
 	}
 	var m struct {
 		Tensors map[string][]int `json:"tensors"`
@@ -84,7 +66,7 @@ func TestRealCheckpointShapes(t *testing.T) {
 // TestGoldenConfig reads the shrunken golden net's config from its weights
 // (the widths its MANIFEST states) and checks its key set.
 func TestGoldenConfig(t *testing.T) {
-	st := goldenWeights(t)
+	st := testenv.GoldenWeights(t, "retinaface")
 	cfg, err := retinaface.ConfigFrom(st)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +82,7 @@ func TestGoldenConfig(t *testing.T) {
 
 // TestModulePrefix loads the weights under DataParallel's `module.` names.
 func TestModulePrefix(t *testing.T) {
-	st := goldenWeights(t)
+	st := testenv.GoldenWeights(t, "retinaface")
 	m := weights.Map{}
 	for _, n := range st.Names() {
 		info, _ := st.Info(n)
@@ -113,7 +95,7 @@ func TestModulePrefix(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	st := goldenWeights(t)
+	st := testenv.GoldenWeights(t, "retinaface")
 	copyWithout := func(drop string, reshape map[string][]int) weights.Map {
 		m := weights.Map{}
 		for _, n := range st.Names() {
@@ -155,10 +137,10 @@ func TestLoadErrors(t *testing.T) {
 
 // TestDetectMatchesGolden runs Detect end to end on the golden photo.
 func TestDetectMatchesGolden(t *testing.T) {
-	st := goldenWeights(t)
-	c, err := conformance.Open(filepath.Join(sharedDir(), "golden", "retinaface", "case_net_hinton.safetensors"), sharedDir())
+	st := testenv.GoldenWeights(t, "retinaface")
+	c, err := conformance.Open(testenv.Golden(t, "retinaface", "case_net_hinton.safetensors"), testenv.Golden(t))
 	if err != nil {
-		t.Skipf("SKIPPING: %v", err)
+		t.Fatal(err)
 	}
 	defer c.Close()
 	img, _ := c.Bytes("in.image_bgr")

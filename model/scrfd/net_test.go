@@ -7,23 +7,15 @@ import (
 
 	"github.com/fluxpulid/fluxpulid/backend/cpu"
 	"github.com/fluxpulid/fluxpulid/conformance"
+	"github.com/fluxpulid/fluxpulid/internal/testenv"
 	"github.com/fluxpulid/fluxpulid/model/scrfd"
-	"github.com/fluxpulid/fluxpulid/onnx"
 )
-
-func goldenDir(t *testing.T) string {
-	dir := conformance.DefaultDir()
-	if _, err := onnx.ReadFile(filepath.Join(dir, "scrfd", "model.onnx")); err != nil {
-		t.Skipf("SKIPPING: golden scrfd graph: %v", err)
-	}
-	return dir
-}
 
 // TestDetectGolden runs graph and post-processing on hinton.jpeg's 640×640
 // letterbox: insightface's SCRFD.detect, given the same graph outputs,
 // found insightface_check.detections_at_0.5 faces (recorded in the case).
 func TestDetectGolden(t *testing.T) {
-	dir := goldenDir(t)
+	dir := testenv.Golden(t)
 	b := cpu.New()
 	net, err := scrfd.OpenNet(b, filepath.Join(dir, "scrfd", "model.onnx"))
 	if err != nil {
@@ -67,7 +59,7 @@ func TestDetectGolden(t *testing.T) {
 }
 
 func TestNetErrors(t *testing.T) {
-	dir := goldenDir(t)
+	dir := testenv.Golden(t)
 	b := cpu.New()
 	if _, err := scrfd.OpenNet(b, filepath.Join(dir, "arcface", "model.onnx")); err == nil || !strings.Contains(err.Error(), "has 1 outputs") {
 		t.Errorf("an ArcFace graph as SCRFD: %v", err)
