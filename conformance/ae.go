@@ -86,22 +86,6 @@ func loadAE(c *Case, b backend.Backend) (*ae.AutoEncoder, *weights.Store, error)
 	return m, st, nil
 }
 
-// readOutputs reads back each named tensor the case holds as out.<name>.
-func readOutputs(c *Case, b backend.Backend, ts map[string]backend.Tensor) (Outputs, error) {
-	outs := Outputs{}
-	for name, t := range ts {
-		if !c.Has("out." + name) {
-			continue
-		}
-		o, err := Read(b, t)
-		if err != nil {
-			return nil, err
-		}
-		outs["out."+name] = o
-	}
-	return outs, nil
-}
-
 func runAEDecode(c *Case, b backend.Backend) (Outputs, error) {
 	m, st, err := loadAE(c, b)
 	if err != nil {
@@ -112,13 +96,13 @@ func runAEDecode(c *Case, b backend.Backend) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts := map[string]backend.Tensor{}
-	x, err := m.Decode(z, func(name string, t backend.Tensor) { ts[name] = t })
+	r := newRecorder(c, b)
+	x, err := m.Decode(z, r.hook(""))
 	if err != nil {
 		return nil, err
 	}
-	ts["x"] = x
-	return readOutputs(c, b, ts)
+	r.add("out.x", x)
+	return r.result()
 }
 
 func runAEEncode(c *Case, b backend.Backend) (outs Outputs, err error) {
@@ -136,7 +120,10 @@ func runAEEncode(c *Case, b backend.Backend) (outs Outputs, err error) {
 		return nil, err
 	}
 	defer backend.Catch(&err)
-	return readOutputs(c, b, map[string]backend.Tensor{"moments": mom, "z_mean": m.MeanFromMoments(mom)})
+	r := newRecorder(c, b)
+	r.add("out.moments", mom)
+	r.add("out.z_mean", m.MeanFromMoments(mom))
+	return r.result()
 }
 
 type aeForward func(o nn.Ops, x backend.Tensor) backend.Tensor
@@ -167,6 +154,8 @@ func aeLayer(load func(l *weights.Loader) aeForward) Runner {
 		if err != nil {
 			return nil, err
 		}
-		return readOutputs(c, b, map[string]backend.Tensor{"y": f(nn.Ops{Backend: b}, x)})
+		r := newRecorder(c, b)
+		r.add("out.y", f(nn.Ops{Backend: b}, x))
+		return r.result()
 	}
 }

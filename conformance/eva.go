@@ -94,16 +94,6 @@ func runEVARope(c *Case, b backend.Backend) (Outputs, error) {
 	return res, nil
 }
 
-// tapInto records the named intermediates a case holds.
-func tapInto(c *Case, b backend.Backend, res Outputs, errp *error) eva.Tap {
-	return func(name string, t backend.Tensor) {
-		if !c.Has("out."+name) || *errp != nil {
-			return
-		}
-		res["out."+name], *errp = Read(b, t)
-	}
-}
-
 func runEVAPatchEmbed(c *Case, b backend.Backend) (Outputs, error) {
 	m, done, err := evaModel(c, b)
 	if err != nil {
@@ -114,12 +104,11 @@ func runEVAPatchEmbed(c *Case, b backend.Backend) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := Outputs{}
-	var terr error
-	if _, err := m.Embed(x, tapInto(c, b, res, &terr)); err != nil {
+	r := newRecorder(c, b)
+	if _, err := m.Embed(x, r.hook("")); err != nil {
 		return nil, err
 	}
-	return res, terr
+	return r.result()
 }
 
 func runEVABlock(c *Case, b backend.Backend) (Outputs, error) {
@@ -136,12 +125,11 @@ func runEVABlock(c *Case, b backend.Backend) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := Outputs{}
-	var terr error
-	if _, err := m.Block(i, x, tapInto(c, b, res, &terr)); err != nil {
+	r := newRecorder(c, b)
+	if _, err := m.Block(i, x, r.hook("")); err != nil {
 		return nil, err
 	}
-	return res, terr
+	return r.result()
 }
 
 func runEVAVisual(c *Case, b backend.Backend) (Outputs, error) {
@@ -154,14 +142,14 @@ func runEVAVisual(c *Case, b backend.Backend) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := Outputs{}
-	var terr error
-	out, err := m.Forward(x, tapInto(c, b, res, &terr))
+	r := newRecorder(c, b)
+	out, err := m.Forward(x, r.hook(""))
 	if err != nil {
 		return nil, err
 	}
-	if terr != nil {
-		return nil, terr
+	res, err := r.result()
+	if err != nil {
+		return nil, err
 	}
 	ts := map[string]backend.Tensor{
 		"out.last_block": out.LastBlock, "out.final_norm": out.FinalNorm,

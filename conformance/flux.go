@@ -43,49 +43,6 @@ func fluxConfig(c *Case) (fluxCaseConfig, error) {
 	return cfg, cfg.Flux.Validate()
 }
 
-// recorder collects tensors under out.<prefix><name> for the names the case holds.
-type recorder struct {
-	c    *Case
-	b    backend.Backend
-	outs Outputs
-	err  error
-}
-
-func newRecorder(c *Case, b backend.Backend) *recorder {
-	return &recorder{c: c, b: b, outs: Outputs{}}
-}
-
-func (r *recorder) add(name string, t backend.Tensor) {
-	if r.err != nil || !r.c.Has(name) {
-		return
-	}
-	o, err := Read(r.b, t)
-	if err != nil {
-		r.err = fmt.Errorf("read %s: %w", name, err)
-		return
-	}
-	r.outs[name] = o
-}
-
-// hook returns a model recorder that stores name as out.<prefix><name>.
-func (r *recorder) hook(prefix string) func(string, backend.Tensor) {
-	return func(name string, t backend.Tensor) { r.add("out."+prefix+name, t) }
-}
-
-func (r *recorder) result() (Outputs, error) { return r.outs, r.err }
-
-func tensors(c *Case, b backend.Backend, names ...string) ([]backend.Tensor, error) {
-	out := make([]backend.Tensor, len(names))
-	for i, n := range names {
-		t, err := c.Tensor(b, n)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = t
-	}
-	return out, nil
-}
-
 func runFluxTimestep(c *Case, b backend.Backend) (Outputs, error) {
 	cfg := struct {
 		Dim        int     `json:"dim"`
@@ -138,13 +95,6 @@ func runFluxMLPEmbedder(c *Case, b backend.Backend) (Outputs, error) {
 	}
 	o, err := Read(b, y)
 	return Outputs{"out.y": o}, err
-}
-
-// catch runs f, turning an op failure into an error.
-func catch(f func()) (err error) {
-	defer backend.Catch(&err)
-	f()
-	return nil
 }
 
 // peTables splits a reference pe tensor [B, 1, L, D/2, 2, 2] into cos and

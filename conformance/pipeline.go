@@ -176,7 +176,11 @@ func runPipelineDenoise(c *Case, b backend.Backend) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs, err := readOutputs(c, b, traced)
+	r := newRecorder(c, b)
+	for name, t := range traced {
+		r.add("out."+name, t)
+	}
+	outs, err := r.result()
 	if err != nil {
 		return nil, err
 	}
