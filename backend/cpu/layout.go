@@ -1,8 +1,6 @@
 package cpu
 
 import (
-	"slices"
-
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/dtype"
 	"github.com/fluxpulid/fluxpulid/ops"
@@ -43,28 +41,16 @@ func (b *Backend) Permute(x backend.Tensor, perm ...int) backend.Tensor {
 
 func (b *Backend) Concat(axis int, ts ...backend.Tensor) backend.Tensor {
 	const op = "concat"
-	if len(ts) == 0 {
-		backend.Fail(op, "no operands")
+	shapes := make([][]int, len(ts))
+	for i, t := range ts {
+		shapes[i] = get(op, t).shape
 	}
-	first := get(op, ts[0]).shape
-	axis = backend.Axis(op, axis, len(first))
-	shape := slices.Clone(first)
-	shape[axis] = 0
+	axis, shape := backend.ConcatShape(op, axis, shapes...)
 	parts := make([][]float32, len(ts))
 	inner := make([]int, len(ts))
 	for i, t := range ts {
-		s := get(op, t).shape
-		if len(s) != len(first) {
-			backend.Fail(op, "ranks differ: %v and %v", first, s)
-		}
-		for d := range s {
-			if d != axis && s[d] != first[d] {
-				backend.Fail(op, "shapes %v and %v differ off axis %d", first, s, axis)
-			}
-		}
-		shape[axis] += s[axis]
 		parts[i] = f32(op, t)
-		inner[i] = backend.NumElements(s[axis:])
+		inner[i] = backend.NumElements(shapes[i][axis:])
 	}
 	out := newF32(shape)
 	ref.Concat(out.f, parts, backend.NumElements(shape[:axis]), inner)
@@ -74,13 +60,7 @@ func (b *Backend) Concat(axis int, ts ...backend.Tensor) backend.Tensor {
 func (b *Backend) Slice(x backend.Tensor, axis, start, end, step int) backend.Tensor {
 	const op = "slice"
 	t := get(op, x)
-	axis = backend.Axis(op, axis, len(t.shape))
-	n := t.shape[axis]
-	if step <= 0 || start < 0 || end > n || start > end {
-		backend.Fail(op, "range [%d:%d:%d] out of bounds for dim %d of %v", start, end, step, axis, t.shape)
-	}
-	shape := slices.Clone(t.shape)
-	shape[axis] = (end - start + step - 1) / step
+	axis, shape := backend.SliceShape(op, t.shape, axis, start, end, step)
 	out := newF32(shape)
 	ref.Slice(out.f, f32(op, x), t.shape, axis, start, end, step)
 	return out
@@ -89,16 +69,7 @@ func (b *Backend) Slice(x backend.Tensor, axis, start, end, step int) backend.Te
 func (b *Backend) Pad(x backend.Tensor, before, after []int, value float32) backend.Tensor {
 	const op = "pad"
 	t := get(op, x)
-	if len(before) != len(t.shape) || len(after) != len(t.shape) {
-		backend.Fail(op, "pads %v/%v for rank %d", before, after, len(t.shape))
-	}
-	shape := make([]int, len(t.shape))
-	for i := range shape {
-		shape[i] = t.shape[i] + before[i] + after[i]
-		if shape[i] < 0 {
-			backend.Fail(op, "pads %v/%v crop %v below zero", before, after, t.shape)
-		}
-	}
+	shape := backend.PadShape(op, t.shape, before, after)
 	out := newF32(shape)
 	ref.Pad(out.f, f32(op, x), t.shape, before, after, value)
 	return out
@@ -131,14 +102,9 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, opt backend.ConvOptions) bac
 	const op = "conv2d"
 	opt = opt.Normalized()
 	xs, ws := get(op, x).shape, get(op, w).shape
-	if len(xs) != 4 || len(ws) != 4 || opt.Groups <= 0 || xs[1] != ws[1]*opt.Groups || ws[0]%opt.Groups != 0 ||
-		opt.Stride[0] <= 0 || opt.Stride[1] <= 0 || opt.Dilation[0] <= 0 || opt.Dilation[1] <= 0 {
-		backend.Fail(op, "x %v, w %v, %+v do not fit", xs, ws, opt)
-	}
+	oh, ow := backend.Conv2DShape(op, xs, ws, opt)
 	n, c, h, wd := xs[0], xs[1], xs[2], xs[3]
 	o, kh, kw := ws[0], ws[2], ws[3]
-	oh := backend.ConvOutSize(h, kh, opt.Stride[0], opt.Pad[0], opt.Pad[2], opt.Dilation[0], false)
-	ow := backend.ConvOutSize(wd, kw, opt.Stride[1], opt.Pad[1], opt.Pad[3], opt.Dilation[1], false)
 	bd := checkVec(op, "bias", bias, o)
 	out := newF32([]int{n, o, oh, ow})
 	xd := f32(op, x)

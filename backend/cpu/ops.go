@@ -16,18 +16,7 @@ const grain = 1 << 14
 func (b *Backend) MatMul(a, w backend.Tensor) backend.Tensor {
 	const op = "matmul"
 	as, ws := get(op, a).shape, get(op, w).shape
-	if len(as) < 2 || len(ws) < 2 {
-		backend.Fail(op, "operands need rank ≥ 2, got %v and %v", as, ws)
-	}
-	m, k := as[len(as)-2], as[len(as)-1]
-	n, k2 := ws[len(ws)-2], ws[len(ws)-1]
-	if k != k2 {
-		backend.Fail(op, "inner dims differ: %v · %vᵀ", as, ws)
-	}
-	batch, err := backend.Broadcast(as[:len(as)-2], ws[:len(ws)-2])
-	if err != nil {
-		backend.Fail(op, "batch dims: %v", err)
-	}
+	batch, m, k, n := backend.MatMulShape(op, as, ws)
 	out := newF32(append(slices.Clone(batch), m, n))
 	ad := f32(op, a)
 	nb := backend.NumElements(batch)
@@ -85,10 +74,7 @@ func (b *Backend) matmul(c, a []float32, m int, w ops.Matrix, bias []float32) {
 func (b *Backend) Linear(x, w, bias backend.Tensor) backend.Tensor {
 	const op = "linear"
 	xs, ws := get(op, x).shape, get(op, w).shape
-	if len(ws) != 2 || len(xs) < 1 || xs[len(xs)-1] != ws[1] {
-		backend.Fail(op, "x %v does not fit weight %v", xs, ws)
-	}
-	n, k := ws[0], ws[1]
+	n, k := backend.LinearShape(op, xs, ws)
 	var bd []float32
 	if bias != nil {
 		if bs := get(op, bias).shape; backend.NumElements(bs) != n {
@@ -167,15 +153,6 @@ func (b *Backend) Cast(x backend.Tensor, dt dtype.DType) backend.Tensor {
 	return nil
 }
 
-// rows splits shape into rows of its last dim.
-func rows(shape []int) (int, int) {
-	if len(shape) == 0 {
-		return 1, 1
-	}
-	n := shape[len(shape)-1]
-	return backend.NumElements(shape[:len(shape)-1]), n
-}
-
 // rowwise runs kernel over row ranges, in parallel unless reference.
 func (b *Backend) rowwise(r, n int, kernel func(lo, hi int)) {
 	if b.reference {
@@ -188,7 +165,7 @@ func (b *Backend) rowwise(r, n int, kernel func(lo, hi int)) {
 func (b *Backend) Softmax(x backend.Tensor) backend.Tensor {
 	xd := f32("softmax", x)
 	out := newF32(get("softmax", x).shape)
-	r, n := rows(out.shape)
+	r, n := backend.Rows(out.shape)
 	if b.reference {
 		ref.Softmax(out.f, xd, n)
 		return out
@@ -211,7 +188,7 @@ func (b *Backend) LayerNorm(x, w, bias backend.Tensor, eps float32) backend.Tens
 	const op = "layernorm"
 	xd := f32(op, x)
 	out := newF32(get(op, x).shape)
-	r, n := rows(out.shape)
+	r, n := backend.Rows(out.shape)
 	wd, bd := checkVec(op, "weight", w, n), checkVec(op, "bias", bias, n)
 	b.rowwise(r, n, func(lo, hi int) { ref.LayerNorm(out.f[lo*n:hi*n], xd[lo*n:hi*n], wd, bd, n, eps) })
 	return out
@@ -221,7 +198,7 @@ func (b *Backend) RMSNorm(x, w backend.Tensor, eps float32) backend.Tensor {
 	const op = "rmsnorm"
 	xd := f32(op, x)
 	out := newF32(get(op, x).shape)
-	r, n := rows(out.shape)
+	r, n := backend.Rows(out.shape)
 	wd := checkVec(op, "weight", w, n)
 	b.rowwise(r, n, func(lo, hi int) { ref.RMSNorm(out.f[lo*n:hi*n], xd[lo*n:hi*n], wd, n, eps) })
 	return out
@@ -271,7 +248,7 @@ func (b *Backend) Reduce(o backend.ReduceOp, x backend.Tensor) backend.Tensor {
 	shape := slices.Clone(xs)
 	shape[len(shape)-1] = 1
 	out := newF32(shape)
-	r, n := rows(xs)
+	r, n := backend.Rows(xs)
 	b.rowwise(r, n, func(lo, hi int) { ref.Reduce(o, out.f[lo:hi], xd[lo*n:hi*n], n) })
 	return out
 }

@@ -139,15 +139,6 @@ func (b *Backend) Cast(x backend.Tensor, dt dtype.DType) backend.Tensor {
 	return nil
 }
 
-// rows splits shape into rows of its last dim.
-func rows(shape []int) (int, int) {
-	if len(shape) == 0 {
-		return 1, 1
-	}
-	n := shape[len(shape)-1]
-	return backend.NumElements(shape[:len(shape)-1]), n
-}
-
 // vec checks an optional per-channel operand of n elements; it returns the
 // storage to bind (fallback when absent, so the binding is valid) and
 // whether it is present.
@@ -173,7 +164,7 @@ func (b *Backend) Softmax(x backend.Tensor) backend.Tensor {
 	defer b.lock()()
 	xt := b.f32(op, x)
 	out := b.alloc(op, xt.shape)
-	r, n := rows(xt.shape)
+	r, n := backend.Rows(xt.shape)
 	if n > 0 {
 		b.rowKernel(op, "softmax", []arg{in(xt.h.st), outArg(out)}, push{}.u(r, n), nil, r)
 	}
@@ -184,7 +175,7 @@ func (b *Backend) LayerNorm(x, w, bias backend.Tensor, eps float32) backend.Tens
 	const op = "layernorm"
 	defer b.lock()()
 	xt := b.f32(op, x)
-	r, n := rows(xt.shape)
+	r, n := backend.Rows(xt.shape)
 	ws, hasW := b.vec(op, "weight", w, n, xt)
 	bs, hasB := b.vec(op, "bias", bias, n, xt)
 	out := b.alloc(op, xt.shape)
@@ -199,7 +190,7 @@ func (b *Backend) RMSNorm(x, w backend.Tensor, eps float32) backend.Tensor {
 	const op = "rmsnorm"
 	defer b.lock()()
 	xt := b.f32(op, x)
-	r, n := rows(xt.shape)
+	r, n := backend.Rows(xt.shape)
 	ws, hasW := b.vec(op, "weight", w, n, xt)
 	out := b.alloc(op, xt.shape)
 	if n > 0 {
@@ -239,7 +230,7 @@ func (b *Backend) Reduce(o backend.ReduceOp, x backend.Tensor) backend.Tensor {
 	shape := slices.Clone(xt.shape)
 	shape[len(shape)-1] = 1
 	out := b.alloc(op, shape)
-	r, n := rows(xt.shape)
+	r, n := backend.Rows(xt.shape)
 	if n == 0 {
 		// the empty sum is 0, the empty mean NaN, the empty max -inf, as ops/ref
 		v := float32(0)

@@ -2,7 +2,6 @@ package vulkan
 
 import (
 	"encoding/binary"
-	"slices"
 
 	"github.com/fluxpulid/fluxpulid/backend"
 	"github.com/fluxpulid/fluxpulid/dtype"
@@ -47,29 +46,13 @@ func (b *Backend) Permute(x backend.Tensor, perm ...int) backend.Tensor {
 func (b *Backend) Concat(axis int, ts ...backend.Tensor) backend.Tensor {
 	const op = "concat"
 	defer b.lock()()
-	if len(ts) == 0 {
-		backend.Fail(op, "no operands")
-	}
 	parts := make([]*Tensor, len(ts))
+	shapes := make([][]int, len(ts))
 	for i, t := range ts {
 		parts[i] = b.f32(op, t)
+		shapes[i] = parts[i].shape
 	}
-	first := parts[0].shape
-	axis = backend.Axis(op, axis, len(first))
-	shape := slices.Clone(first)
-	shape[axis] = 0
-	for _, p := range parts {
-		s := p.shape
-		if len(s) != len(first) {
-			backend.Fail(op, "ranks differ: %v and %v", first, s)
-		}
-		for d := range s {
-			if d != axis && s[d] != first[d] {
-				backend.Fail(op, "shapes %v and %v differ off axis %d", first, s, axis)
-			}
-		}
-		shape[axis] += s[axis]
-	}
+	axis, shape := backend.ConcatShape(op, axis, shapes...)
 	out := b.alloc(op, shape)
 	ds := backend.Strides(shape)
 	off := 0
@@ -84,13 +67,7 @@ func (b *Backend) Slice(x backend.Tensor, axis, start, end, step int) backend.Te
 	const op = "slice"
 	defer b.lock()()
 	t := b.f32(op, x)
-	axis = backend.Axis(op, axis, len(t.shape))
-	n := t.shape[axis]
-	if step <= 0 || start < 0 || end > n || start > end {
-		backend.Fail(op, "range [%d:%d:%d] out of bounds for dim %d of %v", start, end, step, axis, t.shape)
-	}
-	shape := slices.Clone(t.shape)
-	shape[axis] = (end - start + step - 1) / step
+	axis, shape := backend.SliceShape(op, t.shape, axis, start, end, step)
 	out := b.alloc(op, shape)
 	ss := backend.Strides(t.shape)
 	so := start * ss[axis]
@@ -103,17 +80,8 @@ func (b *Backend) Pad(x backend.Tensor, before, after []int, value float32) back
 	const op = "pad"
 	defer b.lock()()
 	t := b.f32(op, x)
-	if len(before) != len(t.shape) || len(after) != len(t.shape) {
-		backend.Fail(op, "pads %v/%v for rank %d", before, after, len(t.shape))
-	}
+	shape := backend.PadShape(op, t.shape, before, after)
 	rank := len(t.shape)
-	shape := make([]int, rank)
-	for i := range shape {
-		shape[i] = t.shape[i] + before[i] + after[i]
-		if shape[i] < 0 {
-			backend.Fail(op, "pads %v/%v crop %v below zero", before, after, t.shape)
-		}
-	}
 	out := b.alloc(op, shape)
 	// The kept part of x: negative pads crop it.
 	view := make([]int, rank)

@@ -20,18 +20,7 @@ func (b *Backend) MatMul(a, w backend.Tensor) backend.Tensor {
 	at := b.f32(op, a)
 	wt, suffix := b.weight(op, w)
 	as, ws := at.shape, wt.shape
-	if len(as) < 2 || len(ws) < 2 {
-		backend.Fail(op, "operands need rank ≥ 2, got %v and %v", as, ws)
-	}
-	m, k := as[len(as)-2], as[len(as)-1]
-	n, k2 := ws[len(ws)-2], ws[len(ws)-1]
-	if k != k2 {
-		backend.Fail(op, "inner dims differ: %v · %vᵀ", as, ws)
-	}
-	batch, err := backend.Broadcast(as[:len(as)-2], ws[:len(ws)-2])
-	if err != nil {
-		backend.Fail(op, "batch dims: %v", err)
-	}
+	batch, m, k, n := backend.MatMulShape(op, as, ws)
 	out := b.alloc(op, append(append([]int(nil), batch...), m, n))
 	nb := backend.NumElements(batch)
 	// Batch strides in whole matrices; collapse keeps at most 4 dims for
@@ -84,10 +73,7 @@ func (b *Backend) Linear(x, w, bias backend.Tensor) backend.Tensor {
 	xt := b.f32(op, x)
 	wt, suffix := b.weight(op, w)
 	xs, ws := xt.shape, wt.shape
-	if len(ws) != 2 || len(xs) < 1 || xs[len(xs)-1] != ws[1] {
-		backend.Fail(op, "x %v does not fit weight %v", xs, ws)
-	}
-	n, k := ws[0], ws[1]
+	n, k := backend.LinearShape(op, xs, ws)
 	var bt *Tensor
 	if bias != nil {
 		bt = b.f32(op, bias)
@@ -109,14 +95,9 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, opt backend.ConvOptions) bac
 	xt := b.f32(op, x)
 	wt, suffix := b.weight(op, w)
 	xs, ws := xt.shape, wt.shape
-	if len(xs) != 4 || len(ws) != 4 || opt.Groups <= 0 || xs[1] != ws[1]*opt.Groups || ws[0]%opt.Groups != 0 ||
-		opt.Stride[0] <= 0 || opt.Stride[1] <= 0 || opt.Dilation[0] <= 0 || opt.Dilation[1] <= 0 {
-		backend.Fail(op, "x %v, w %v, %+v do not fit", xs, ws, opt)
-	}
+	oh, ow := backend.Conv2DShape(op, xs, ws, opt)
 	n, c, h, wd := xs[0], xs[1], xs[2], xs[3]
 	o, kh, kw := ws[0], ws[2], ws[3]
-	oh := backend.ConvOutSize(h, kh, opt.Stride[0], opt.Pad[0], opt.Pad[2], opt.Dilation[0], false)
-	ow := backend.ConvOutSize(wd, kw, opt.Stride[1], opt.Pad[1], opt.Pad[3], opt.Dilation[1], false)
 	bst, hasBias := b.vec(op, "bias", bias, o, xt)
 	out := b.alloc(op, []int{n, o, oh, ow})
 	g := opt.Groups
