@@ -42,12 +42,6 @@ const (
 	HiddenLast  = 20
 )
 
-// Image normalisation (OpenAI CLIP statistics) of the RGB input in [0, 1].
-var (
-	Mean = [3]float32{0.48145466, 0.4578275, 0.40821073}
-	Std  = [3]float32{0.26862954, 0.26130258, 0.27577711}
-)
-
 // Heads is the number of attention heads.
 func (c Config) Heads() int { return c.Width / c.HeadDim }
 

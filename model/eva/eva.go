@@ -123,8 +123,9 @@ type Outputs struct {
 	FinalNorm backend.Tensor   // norm(x), all tokens
 }
 
-// Forward runs visual(x, return_hidden=True) on x [B, 3, S, S] (normalised
-// RGB, S = ImageSize).
+// Forward runs visual(x, return_hidden=True) on x [B, 3, S, S] (RGB
+// normalised with the OpenAI CLIP statistics, faceprep.OpenAIMean and
+// OpenAIStd; S = ImageSize).
 func (m *Model) Forward(x backend.Tensor, tap Tap) (out Outputs, err error) {
 	defer backend.Catch(&err)
 	o := m.o
