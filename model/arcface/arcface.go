@@ -73,13 +73,8 @@ func ConfigFrom(src weights.Source) (Config, error) {
 // configuration (num_batches_tracked has shape []), as arcface_torch's
 // backbone.pth holds them.
 func (c Config) Shapes() map[string][]int {
-	m := map[string][]int{}
-	bn := func(name string, n int) {
-		for _, p := range []string{"weight", "bias", "running_mean", "running_var"} {
-			m[name+"."+p] = []int{n}
-		}
-		m[name+".num_batches_tracked"] = []int{}
-	}
+	m := convbn.Shapes{}
+	bn := m.BN
 	m["conv1.weight"] = []int{c.Stem, 3, 3, 3}
 	bn("bn1", c.Stem)
 	m["prelu.weight"] = []int{c.Stem}

@@ -80,14 +80,8 @@ func ConfigFrom(src weights.Source) (Config, error) {
 // Shapes lists every tensor of the state dict of a net of this
 // configuration (num_batches_tracked has shape []).
 func (c Config) Shapes() map[string][]int {
-	m := map[string][]int{}
-	conv := func(name string, o, i, k int) { m[name+".weight"] = []int{o, i, k, k} }
-	bn := func(name string, n int) {
-		for _, p := range []string{"weight", "bias", "running_mean", "running_var"} {
-			m[name+"."+p] = []int{n}
-		}
-		m[name+".num_batches_tracked"] = []int{}
-	}
+	m := convbn.Shapes{}
+	conv, bn := m.Conv, m.BN
 	cbr := func(name string, o, i, k int) { conv(name+".conv", o, i, k); bn(name+".bn", o) }
 	conv("cp.resnet.conv1", c.Stem, 3, 7)
 	bn("cp.resnet.bn1", c.Stem)

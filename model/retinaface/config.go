@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fluxpulid/fluxpulid/model/internal/convbn"
 	"github.com/fluxpulid/fluxpulid/weights"
 )
 
@@ -101,14 +102,8 @@ func ConfigFrom(src weights.Source) (Config, error) {
 // configuration (BatchNorm's num_batches_tracked has shape []), as the
 // released checkpoint holds them after `module.` is stripped.
 func (c Config) Shapes() map[string][]int {
-	m := map[string][]int{}
-	conv := func(name string, o, i, k int) { m[name+".weight"] = []int{o, i, k, k} }
-	bn := func(name string, n int) {
-		for _, p := range []string{"weight", "bias", "running_mean", "running_var"} {
-			m[name+"."+p] = []int{n}
-		}
-		m[name+".num_batches_tracked"] = []int{}
-	}
+	m := convbn.Shapes{}
+	conv, bn := m.Conv, m.BN
 	conv("body.conv1", c.Stem, 3, 7)
 	bn("body.bn1", c.Stem)
 	in := c.Stem

@@ -210,3 +210,18 @@ func (l *Loader) Unused() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Shapes collects the tensor shapes of a torch state dict.
+type Shapes map[string][]int
+
+// Conv adds name.weight of a bias-free k×k convolution, [o, i, k, k].
+func (m Shapes) Conv(name string, o, i, k int) { m[name+".weight"] = []int{o, i, k, k} }
+
+// BN adds a BatchNorm2d of n channels: its four vectors and the scalar
+// num_batches_tracked (shape []).
+func (m Shapes) BN(name string, n int) {
+	for _, p := range []string{"weight", "bias", "running_mean", "running_var"} {
+		m[name+"."+p] = []int{n}
+	}
+	m[name+".num_batches_tracked"] = []int{}
+}
