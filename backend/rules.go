@@ -104,3 +104,21 @@ func LinearShape(op string, xs, ws []int) (n, k int) {
 	}
 	return ws[0], ws[1]
 }
+
+// RoPEShape checks x [B, H, L, D] (D even) against cos and sin tables of
+// [L, D/2], or [B, L, D/2] per sample, and reports whether they are per
+// sample.
+func RoPEShape(op string, xs, cs, ss []int) (batched bool) {
+	if len(xs) != 4 || xs[3]%2 != 0 {
+		Fail(op, "x %v must be [B, H, L, D] with even D", xs)
+	}
+	batched = len(cs) == 3
+	want := []int{xs[2], xs[3] / 2}
+	if batched {
+		want = []int{xs[0], xs[2], xs[3] / 2}
+	}
+	if !slices.Equal(cs, want) || !slices.Equal(ss, want) {
+		Fail(op, "cos/sin %v, %v for x %v: want %v", cs, ss, xs, want)
+	}
+	return batched
+}

@@ -50,6 +50,10 @@ func TestRules(t *testing.T) {
 			Conv2DShape("conv2d", []int{1, 12, 7, 8}, []int{6, 3, 3, 3}, g)
 			return nil
 		}, "conv2d: x [1 12 7 8]"},
+		{"rope", func() any { return RoPEShape("rope", []int{2, 3, 5, 8}, []int{5, 4}, []int{5, 4}) }, "false"},
+		{"rope/batched", func() any { return RoPEShape("rope", []int{2, 3, 5, 8}, []int{2, 5, 4}, []int{2, 5, 4}) }, "true"},
+		{"rope/odd", func() any { return RoPEShape("rope", []int{2, 3, 5, 7}, []int{5, 3}, []int{5, 3}) }, "rope: x [2 3 5 7] must be [B, H, L, D] with even D"},
+		{"rope/tables", func() any { return RoPEShape("rope", []int{2, 3, 5, 8}, []int{5, 4}, []int{4, 4}) }, "rope: cos/sin [5 4], [4 4] for x [2 3 5 8]: want [5 4]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

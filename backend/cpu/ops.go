@@ -256,18 +256,8 @@ func (b *Backend) Reduce(o backend.ReduceOp, x backend.Tensor) backend.Tensor {
 func (b *Backend) RoPE(x, cos, sin backend.Tensor) backend.Tensor {
 	const op = "rope"
 	xs, cs := get(op, x).shape, get(op, cos).shape
-	if len(xs) != 4 || xs[3]%2 != 0 {
-		backend.Fail(op, "x %v must be [B, H, L, D] with even D", xs)
-	}
+	batched := backend.RoPEShape(op, xs, cs, get(op, sin).shape)
 	bb, h, l, d := xs[0], xs[1], xs[2], xs[3]
-	batched := len(cs) == 3
-	want := []int{l, d / 2}
-	if batched {
-		want = []int{bb, l, d / 2}
-	}
-	if !slices.Equal(cs, want) || !slices.Equal(get(op, sin).shape, want) {
-		backend.Fail(op, "cos/sin %v, %v for x %v: want %v", cs, get(op, sin).shape, xs, want)
-	}
 	xd, cd, sd := f32(op, x), f32(op, cos), f32(op, sin)
 	out := newF32(xs)
 	if b.reference {

@@ -252,18 +252,8 @@ func (b *Backend) RoPE(x, cos, sin backend.Tensor) backend.Tensor {
 	defer b.lock()()
 	xt, ct, st := b.f32(op, x), b.f32(op, cos), b.f32(op, sin)
 	xs, cs := xt.shape, ct.shape
-	if len(xs) != 4 || xs[3]%2 != 0 {
-		backend.Fail(op, "x %v must be [B, H, L, D] with even D", xs)
-	}
+	batched := backend.RoPEShape(op, xs, cs, st.shape)
 	bb, h, l, d := xs[0], xs[1], xs[2], xs[3]
-	batched := len(cs) == 3
-	want := []int{l, d / 2}
-	if batched {
-		want = []int{bb, l, d / 2}
-	}
-	if !slices.Equal(cs, want) || !slices.Equal(st.shape, want) {
-		backend.Fail(op, "cos/sin %v, %v for x %v: want %v", cs, st.shape, xs, want)
-	}
 	out := b.alloc(op, xs)
 	pairs := bb * h * l * d / 2
 	if pairs > 0 {
