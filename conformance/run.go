@@ -252,11 +252,15 @@ func compare(c *Case, name string, got Output, tols map[string]tol) TensorResult
 	return tr
 }
 
-// DefaultDir is $FLUXPULID_GOLDEN, else ../shared/golden beside the
-// module root found above the working directory, else ../shared/golden.
+// DefaultDir is $FLUXPULID_GOLDEN, else $FLUXPULID_SHARED/golden, else
+// ../shared/golden beside the module root found above the working
+// directory, else ../shared/golden.
 func DefaultDir() string {
 	if d := os.Getenv("FLUXPULID_GOLDEN"); d != "" {
 		return d
+	}
+	if d := os.Getenv("FLUXPULID_SHARED"); d != "" {
+		return filepath.Join(d, "golden")
 	}
 	if root := moduleRoot(); root != "" {
 		return filepath.Join(root, "..", "shared", "golden")
