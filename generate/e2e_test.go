@@ -492,3 +492,37 @@ func TestFind(t *testing.T) {
 		t.Errorf("bad overrides: %v", err)
 	}
 }
+
+// TestLoadBadFiles checks that a truncated or wrong model file is an error
+// naming the file, and that what was already opened is released (no panic
+// in the clean-up of a half-loaded set).
+func TestLoadBadFiles(t *testing.T) {
+	w := getWorld(t)
+	truncated := filepath.Join(t.TempDir(), "flux1-dev.safetensors")
+	data, err := os.ReadFile(w.paths.Flux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(truncated, data[:1000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		edit func(*Paths)
+		want string
+	}{
+		{"truncated flux", func(p *Paths) { p.Flux = truncated }, truncated},
+		{"ae given as flux", func(p *Paths) { p.Flux = w.paths.AE }, "flux " + w.paths.AE},
+		{"flux given as ae", func(p *Paths) { p.AE = w.paths.Flux }, "ae " + w.paths.Flux},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := w.paths
+			c.edit(&p)
+			m, err := Load(cpu.New(), p, LoadOptions{Need: NeedGenerate})
+			if err == nil || m != nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Load = %v, %v; want an error naming %q", m, err, c.want)
+			}
+		})
+	}
+}

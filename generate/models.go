@@ -55,6 +55,9 @@ const RealEVATokens = 24*24 + 1
 
 // Close releases the weight files the models map.
 func (m *Models) Close() error {
+	if m == nil {
+		return nil
+	}
 	var errs []error
 	for _, c := range m.closers {
 		errs = append(errs, c.Close())
@@ -93,9 +96,12 @@ func Load(b backend.Backend, p Paths, opt LoadOptions) (m *Models, err error) {
 		log = func(string) {}
 	}
 	m = &Models{Backend: b, EVATokens: RealEVATokens}
+	// Every error return sets m to nil, so release what was opened through
+	// a copy of the pointer.
+	loaded := m
 	defer func() {
 		if err != nil {
-			m.Close()
+			loaded.Close()
 			m = nil
 		}
 	}()
