@@ -337,6 +337,12 @@ func (d *denoiser) run(ctx context.Context, img backend.Tensor, timesteps []floa
 			return nil, fmt.Errorf("pipeline: step %d: %w", i, err)
 		}
 		if opt.Progress != nil {
+			// A device backend queues work until a read: wait for this
+			// step (the latent is small) so that progress, and the next
+			// cancellation check, follow what has actually run.
+			if _, err := d.b.ReadF32(img); err != nil {
+				return nil, fmt.Errorf("pipeline: step %d: %w", i, err)
+			}
 			opt.Progress(i+1, steps)
 		}
 	}
