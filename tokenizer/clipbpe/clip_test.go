@@ -259,7 +259,8 @@ func TestNewCorrupt(t *testing.T) {
 }
 
 func FuzzEncode(f *testing.F) {
-	for _, s := range []string{"", "portrait, color, cinematic", "cat<|endoftext|>", "&amp;&EACUTE;&#59;<b>", "ＡＢＣ ﬁ “q” \x1b[1m\u0085\u2028", "一只猫 東京 Привет", "\xff\xfe😀", strings.Repeat("ab ", 200)} {
+	for _, s := range []string{"", "portrait, color, cinematic", "cat<|endoftext|>", "&amp;&EACUTE;&#59;<b>", "ＡＢＣ ﬁ “q” \x1b[1m\u0085\u2028", "一只猫 東京 Привет", "\xff\xfe😀", strings.Repeat("ab ", 200),
+		"cafÃƒÂ© â€œxâ€\u009d", "í\u00a0½í¸€ \u00c0\u0080 Ã s", "â€œxâ€\ufffd Ã\u0089 \u0081", "Ã©À\n"} {
 		f.Add(s, uint8(75))
 	}
 	f.Fuzz(func(t *testing.T, text string, n uint8) {

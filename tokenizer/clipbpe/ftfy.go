@@ -15,12 +15,29 @@ import (
 
 // This file follows ftfy 6.3.1's fix_text with its default TextFixerConfig,
 // which is what CLIPTokenizer calls when ftfy is importable (always, in
-// PuLID-FLUX). Each fixer carries ftfy's name. One part is not reproduced:
-// fix_encoding, the mojibake repair (a badness regex over ~400 characters,
-// then re-decoding in ten legacy codecs, restore_byte_a0,
-// replace_lossy_sequences, decode_inconsistent_utf8). It changes only text
-// that reads as mis-decoded UTF-8 ("cafÃ©"), which this package passes
-// through as written; every other fix, in ftfy's order, is here.
+// PuLID-FLUX). Each fixer carries ftfy's name and runs in ftfy's order, one
+// line (segment) at a time: unescape_html, fix_encoding (mojibake repair, in
+// mojibake.go with the badness heuristic in badness.go), fix_c1_controls,
+// fix_latin_ligatures, fix_character_width, uncurl_quotes, fix_line_breaks,
+// remove_terminal_escapes, remove_control_chars, NFC, repeated until the
+// segment stops changing.
+//
+// fix_encoding is reproduced in full: the badness regex, the ten single-byte
+// codecs in ftfy's order (Latin-1, sloppy Windows-1252/1251/1250/1253/1254/
+// 1257, ISO-8859-2, Mac Roman, CP437; tables from x/text's charmaps plus
+// ftfy's sloppy rules), restore_byte_a0, replace_lossy_sequences, the
+// utf-8-variants decoder (CESU-8, Java's C0 80, and the quirks of its `$`),
+// decode_inconsistent_utf8, the Latin-1 -> Windows-1252 reading and
+// fix_c1_controls.
+//
+// What differs from the Python (edge cases only):
+//   - Input bytes that are not valid UTF-8 become U+FFFD first (a Python str
+//     cannot hold them); for the same reason fix_surrogates has nothing to do.
+//   - Python's Unicode-aware \s and \w in the badness regex are spelled out
+//     as White_Space and letter/number/underscore classes; NFC and those
+//     classes use Go's Unicode tables (15.0) where Python 3.11 has 14.0.
+//   - The "repeat until unchanged" loops are bounded (maxFixIterations,
+//     maxEncodingSteps) where ftfy would loop for ever on a cycle.
 
 // maxFixIterations bounds fix_and_explain's "repeat until nothing changes"
 // loop; every fixer shortens or keeps the text, so real inputs settle in two or
@@ -30,11 +47,10 @@ const maxFixIterations = 64
 // maxDecodeLength is TextFixerConfig.max_decode_length, in code points.
 const maxDecodeLength = 1_000_000
 
-// fixText is ftfy.fix_text without mojibake repair (see above): the text is
-// fixed one line (through its "\n") at a time. HTML entities are decoded
-// (unescape_html="auto") until a line with a literal "<" is seen; from that
-// line on they are kept, as ftfy's config change sticks for the rest of the
-// text.
+// fixText is ftfy.fix_text (see above): the text is fixed one line (through
+// its "\n") at a time. HTML entities are decoded (unescape_html="auto")
+// until a line with a literal "<" is seen; from that line on they are kept,
+// as ftfy's config change sticks for the rest of the text.
 func fixText(text string) string {
 	text = strings.ToValidUTF8(text, "\uFFFD")
 	var out strings.Builder
@@ -75,6 +91,7 @@ func fixSegment(text string, unescape bool) string {
 		if unescape {
 			text = unescapeHTML(text)
 		}
+		text = fixEncoding(text)
 		text = fixC1Controls(text)
 		text = fixLatinLigatures(text)
 		text = fixCharacterWidth(text)
