@@ -3,6 +3,7 @@ package clipbpe
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -51,17 +52,27 @@ const (
 	pyWordClass  = `[\p{L}\p{N}_]`
 )
 
+// mojibakeRunes holds every character of every class built by cls. Each
+// alternative of the badness regex has such a class (all of them non-ASCII),
+// so a match always contains one of these characters.
+var mojibakeRunes = map[rune]bool{}
+
 // cls is a regexp bracket expression holding the union of the given class
 // specifications, every character escaped as \x{...}.
 func cls(specs ...string) string {
 	var b strings.Builder
 	b.WriteByte('[')
 	for _, s := range specs {
-		for _, r := range s {
+		rs := []rune(s)
+		for i, r := range rs {
 			if r == '-' {
 				b.WriteByte('-')
+				for x := rs[i-1] + 1; x < rs[i+1]; x++ {
+					mojibakeRunes[x] = true
+				}
 				continue
 			}
+			mojibakeRunes[r] = true
 			fmt.Fprintf(&b, `\x{%x}`, r)
 		}
 	}
@@ -69,8 +80,9 @@ func cls(specs ...string) string {
 	return b.String()
 }
 
-// badnessRE is ftfy's BADNESS_RE, one alternative per line of sequences.
-var badnessRE = regexp.MustCompile(strings.Join([]string{
+// badnessAlts are the alternatives of ftfy's BADNESS_RE but the one anchored
+// at the start of the text (badnessStart).
+var badnessAlts = []string{
 	cls(mbC1),
 	cls(mbBad, mbLower, mbUpper, mbBox, mbStart, mbEnd, mbCurrency, mbNum, mbLaw) + cls(mbBad),
 	`[a-zA-Z]` + cls(mbLowerCommon, mbUpperCommon) + cls(mbBad),
@@ -115,7 +127,6 @@ var badnessRE = regexp.MustCompile(strings.Join([]string{
 	// Windows-1252 mojibake of à, á and U+00A0 itself.
 	cls("Ã") + cls("\u00a0¡"),
 	`[a-z]` + pySpaceClass + `?` + cls("ÃÂ") + `[ ]`,
-	`^` + cls("ÃÂ") + `[ ]`,
 	// Â standing in front of the character it was meant to be.
 	`[a-z.,?!` + cls(mbEnd)[1:] + cls("Â") + `[ ` + cls(mbStart, mbEnd)[1:],
 	// Windows-1253 mojibake of U+2000.. punctuation, and of Latin-1 or Greek.
@@ -123,9 +134,54 @@ var badnessRE = regexp.MustCompile(strings.Join([]string{
 	cls("ΒΓΞΟ") + cls(mbC1, mbBad, mbStart, mbEnd, mbCurrency, "°") + cls("ΒΓΞΟ"),
 	// Windows-1257 mojibake of U+2000.. punctuation.
 	cls("ā") + cls("€"),
-}, "|"))
+}
+
+// badnessStart: Ã or Â then a space, at the very start of the text.
+var badnessStart = `^` + cls("ÃÂ") + `[ ]`
+
+var (
+	// badnessRE is BADNESS_RE; badnessInnerRE lacks the anchored alternative,
+	// for pieces that do not start the text.
+	badnessRE      = regexp.MustCompile(strings.Join(append(slices.Clone(badnessAlts), badnessStart), "|"))
+	badnessInnerRE = regexp.MustCompile(strings.Join(badnessAlts, "|"))
+)
+
+// badnessReach is the length of the longest alternative, in characters.
+const badnessReach = 7
 
 // isBad is badness.is_bad: does text contain a sequence typical of mojibake?
+// Go's regexp runs this many-alternative pattern at about a microsecond per
+// byte, so it only scans the characters around each mojibake-class character:
+// any match contains one and is at most badnessReach characters long, and
+// besides the anchored alternative no alternative looks past its match.
 func isBad(text string) bool {
-	return badnessRE.MatchString(text)
+	var starts []int // byte offset of each character
+	var marks []int  // indices of the mojibake-class characters
+	for i, r := range text {
+		if r >= 0x80 && mojibakeRunes[r] {
+			marks = append(marks, len(starts))
+		}
+		starts = append(starts, i)
+	}
+	offset := func(k int) int {
+		if k >= len(starts) {
+			return len(text)
+		}
+		return starts[k]
+	}
+	for m := 0; m < len(marks); {
+		lo := max(0, marks[m]-badnessReach)
+		hi := marks[m] + badnessReach + 1
+		for m++; m < len(marks) && marks[m]-badnessReach <= hi; m++ {
+			hi = marks[m] + badnessReach + 1
+		}
+		re := badnessInnerRE
+		if lo == 0 {
+			re = badnessRE
+		}
+		if re.MatchString(text[offset(lo):offset(hi)]) {
+			return true
+		}
+	}
+	return false
 }

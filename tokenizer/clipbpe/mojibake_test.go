@@ -1,6 +1,7 @@
 package clipbpe
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -238,5 +239,57 @@ func TestCLIPMojibake(t *testing.T) {
 		if a, b := tok.Tokenize(c.bad), tok.Tokenize(c.good); !slices.Equal(a, b) {
 			t.Errorf("%q -> %v, %q -> %v: want equal", c.bad, a, c.good, b)
 		}
+	}
+}
+
+// BenchmarkFixText measures the ftfy cleaning of a prompt with double-encoded
+// mojibake (several fix_encoding steps) and of a clean one (badness check only).
+func BenchmarkFixText(b *testing.B) {
+	for _, c := range []struct{ name, text string }{
+		{"mojibake", "A cozy cafÃƒÂ© by a rain-streaked window, â€œcinematicâ€\u009d light, Ã\u00a0 la franÃ§aise ðŸ˜€"},
+		{"clean", "A cozy café by a rain-streaked window, “cinematic” light, à la française 😀"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				fixText(c.text)
+			}
+		})
+	}
+}
+
+// TestIsBadWindows checks that isBad, which runs the regex only around
+// mojibake-class characters, agrees with the plain regex over the whole text
+// on random strings over an alphabet of class members and their neighbours.
+func TestIsBadWindows(t *testing.T) {
+	// Plain characters are drawn as often as class members, so windows stay
+	// apart and sequences reaching past them (ГўВЂВ.x, "x Ã ") occur.
+	plain := []rune("axZ .!\t\n日")
+	members := []rune("\u00a0ÃÂÎÐØÙàâé©¢€œŸ˜¸¬°µ×²ÄŒš¦ВГРСвЂўβΒΓΞΟāÅ™”“‚√≈╗┐Ö¿ﬁ")
+	rng := rand.New(rand.NewPCG(1, 2))
+	bad := 0
+	for range 20000 {
+		n := 1 + rng.IntN(24)
+		rs := make([]rune, n)
+		for i := range rs {
+			if rng.IntN(2) == 0 {
+				rs[i] = plain[rng.IntN(len(plain))]
+			} else {
+				rs[i] = members[rng.IntN(len(members))]
+			}
+		}
+		if rng.IntN(8) == 0 && n > 8 {
+			copy(rs[rng.IntN(n-7):], []rune("ГўВЂВ.x"))
+		}
+		s := string(rs)
+		want := badnessRE.MatchString(s)
+		if got := isBad(s); got != want {
+			t.Fatalf("isBad(%q) = %v, regex says %v", s, got, want)
+		}
+		if want {
+			bad++
+		}
+	}
+	if bad < 1000 || bad > 19000 {
+		t.Errorf("%d of 20000 random strings bad: the sample does not exercise both outcomes", bad)
 	}
 }
