@@ -30,22 +30,12 @@ func Unary(op backend.UnaryOp, dst, src []float32) {
 // bias or a per-sample modulation) run loops specialised per op, with no
 // per-element index arithmetic or function call.
 func Binary(op backend.BinaryOp, dst []float32, out []int, a []float32, as []int, b []float32, bs []int) {
-	n := len(dst)
-	switch {
-	case slices.Equal(as, out) && slices.Equal(bs, out):
-		Parallel(n, 1<<14, func(lo, hi int) { binaryLoop(op, dst[lo:hi], a[lo:hi], b[lo:hi]) })
-		return
-	case slices.Equal(as, out) && len(b) > 0 && isSuffixBroadcast(bs, out):
-		// b's elements repeat with period len(b)
-		p := len(b)
-		Parallel(n/p, max(1, (1<<14)/p), func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				binaryLoop(op, dst[r*p:(r+1)*p], a[r*p:(r+1)*p], b)
-			}
-		})
+	if binaryFast(op, dst, out, a, as, b, bs, true) {
 		return
 	}
-	// general broadcast: split along the outermost dim
+	// general broadcast: split along the outermost dim, each slab taking
+	// a fast path where its shapes allow (a [B,1,D] modulation times a
+	// [B,L,D] stream becomes B row-broadcasts)
 	if len(out) == 0 || out[0] <= 1 {
 		ref.Binary(op, dst, out, a, as, b, bs)
 		return
@@ -57,9 +47,48 @@ func Binary(op backend.BinaryOp, dst []float32, out []int, a []float32, as []int
 	na, nb := backend.NumElements(subA), backend.NumElements(subB)
 	Parallel(out[0], 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			ref.Binary(op, dst[i*inner:(i+1)*inner], out[1:], a[i*sa:i*sa+na], subA, b[i*sb:i*sb+nb], subB)
+			d, x, y := dst[i*inner:(i+1)*inner], a[i*sa:i*sa+na], b[i*sb:i*sb+nb]
+			if !binaryFast(op, d, out[1:], x, subA, y, subB, false) {
+				ref.Binary(op, d, out[1:], x, subA, y, subB)
+			}
 		}
 	})
+}
+
+// binaryFast handles the shapes models use most without per-element index
+// arithmetic: equal shapes, and one operand repeating with the period of
+// its own size along the leading dims (a bias, a per-sample modulation).
+// It reports whether it did.
+func binaryFast(op backend.BinaryOp, dst []float32, out []int, a []float32, as []int, b []float32, bs []int, parallel bool) bool {
+	rows := func(n, grain int, fn func(lo, hi int)) {
+		if parallel {
+			Parallel(n, grain, fn)
+		} else {
+			fn(0, n)
+		}
+	}
+	n := len(dst)
+	switch {
+	case slices.Equal(as, out) && slices.Equal(bs, out):
+		rows(n, 1<<14, func(lo, hi int) { binaryLoop(op, dst[lo:hi], a[lo:hi], b[lo:hi]) })
+	case slices.Equal(as, out) && len(b) > 0 && isSuffixBroadcast(bs, out):
+		p := len(b)
+		rows(n/p, max(1, (1<<14)/p), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				binaryLoop(op, dst[r*p:(r+1)*p], a[r*p:(r+1)*p], b)
+			}
+		})
+	case slices.Equal(bs, out) && len(a) > 0 && isSuffixBroadcast(as, out):
+		p := len(a)
+		rows(n/p, max(1, (1<<14)/p), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				binaryLoop(op, dst[r*p:(r+1)*p], a, b[r*p:(r+1)*p])
+			}
+		})
+	default:
+		return false
+	}
+	return true
 }
 
 // binaryLoop computes dst[i] = op(a[i], b[i]) with the same float32

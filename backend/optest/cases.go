@@ -125,6 +125,9 @@ func elementwiseCases() []Case {
 		{{1, 6}, {5, 1}},
 		{{3, 1, 5, 2}, {4, 1, 2}},
 		{{301}, {17, 301}},
+		// FLUX's per-sample modulation: [B, 1, D] against a [B, L, D] stream
+		{{2, 1, 33}, {2, 7, 33}},
+		{{2, 7, 33}, {2, 1, 33}},
 	}
 	for op := backend.Add; op <= backend.Min; op++ {
 		for _, s := range shapes {
