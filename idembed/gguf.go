@@ -62,7 +62,7 @@ type Embedding struct {
 	Uncond      []float32
 }
 
-// Validate checks the shapes.
+// Validate checks the shapes and that every value is finite.
 func (e *Embedding) Validate() error {
 	if e.Tokens <= 0 || e.Dim <= 0 || e.Tokens > maxTokens || e.Dim > maxDim {
 		return fmt.Errorf("id embedding: implausible shape %d×%d", e.Tokens, e.Dim)
@@ -72,6 +72,24 @@ func (e *Embedding) Validate() error {
 	}
 	if e.Uncond != nil && len(e.Uncond) != e.Tokens*e.Dim {
 		return fmt.Errorf("id embedding: uncond has %d values for %d×%d tokens", len(e.Uncond), e.Tokens, e.Dim)
+	}
+	if err := checkFinite(e.Cond, e.Dim); err != nil {
+		return fmt.Errorf("id embedding: cond: %w", err)
+	}
+	if err := checkFinite(e.Uncond, e.Dim); err != nil {
+		return fmt.Errorf("id embedding: uncond: %w", err)
+	}
+	return nil
+}
+
+// checkFinite refuses NaN and ±Inf: a corrupt or overflowed embedding would
+// otherwise flow through every cross-attention into an all-NaN picture,
+// found out only after the whole denoising run.
+func checkFinite(v []float32, dim int) error {
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("value %v at token %d, element %d is not finite", x, i/dim, i%dim)
+		}
 	}
 	return nil
 }
@@ -399,5 +417,8 @@ func readTensor(body []byte, t ggufTensor, align uint64) ([]float32, int, int, e
 	}
 	out := make([]float32, n)
 	dtype.ToF32(dt, body[t.offset:t.offset+size], out)
+	if err := checkFinite(out, int(dim)); err != nil {
+		return nil, 0, 0, err
+	}
 	return out, int(tokens), int(dim), nil
 }

@@ -128,6 +128,11 @@ func TestParseErrors(t *testing.T) {
 		{"q4 type", patch(typeAt, 2), "GGML type 2"},
 		{"wrong name", bytes.Replace(g, []byte("pulid_id\x02"), []byte("pulid_xx\x02"), 1), `no "pulid_id"`},
 		{"truncated data", g[:len(g)-40], "outside"},
+		// The last F16 value of the file (little-endian 0x7e00 is NaN,
+		// 0x7c00 +Inf, 0xfc00 -Inf): a corrupt file, not an identity.
+		{"NaN value", patch(len(g)-2, 0x00, 0x7e), "element 7 is not finite"},
+		{"+Inf value", patch(len(g)-2, 0x00, 0x7c), "+Inf at token 3"},
+		{"-Inf value", patch(len(g)-2, 0x00, 0xfc), "not finite"},
 	}
 	for _, tc := range cases {
 		_, err := Parse(tc.data)
@@ -149,6 +154,11 @@ func TestSaveRejects(t *testing.T) {
 	if err := Save(filepath.Join(dir, "x.gguf"), e, dtype.I8); err == nil {
 		t.Error("I8 accepted")
 	}
+	e.Uncond = []float32{1, 2, float32(math.NaN()), 4}
+	if err := Save(filepath.Join(dir, "x.gguf"), e, dtype.F32); err == nil || !strings.Contains(err.Error(), "uncond") {
+		t.Errorf("NaN uncond: error %v", err)
+	}
+	e.Uncond = nil
 	e.Cond = e.Cond[:3]
 	if err := Save(filepath.Join(dir, "x.gguf"), e, dtype.F32); err == nil {
 		t.Error("short data accepted")
