@@ -57,7 +57,24 @@ func New(t5m *t5.Model, t5tok *sentencepiece.T5, clipm *clip.Model, cliptok *cli
 	if t5m == nil || t5tok == nil || clipm == nil || cliptok == nil {
 		return nil, errors.New("conditioner: both encoders and both tokenizers are required")
 	}
+	if err := checkVocab(t5m, t5tok, clipm, cliptok); err != nil {
+		return nil, fmt.Errorf("conditioner: %w", err)
+	}
 	return &Conditioner{T5: t5m, T5Tok: t5tok, CLIP: clipm, CLIPTok: cliptok, cache: newLRU(cacheSize)}, nil
+}
+
+// checkVocab refuses a tokenizer whose ids run past its encoder's embedding
+// table (a tokenizer of another model, or a corrupt vocabulary): caught
+// here, at load, rather than by the first prompt that happens to use such a
+// token, and before an id too large for int32 wraps around.
+func checkVocab(t5m *t5.Model, t5tok *sentencepiece.T5, clipm *clip.Model, cliptok *clipbpe.Tokenizer) error {
+	if n, rows := t5tok.VocabSize(), t5m.Cfg.VocabSize; n > rows {
+		return fmt.Errorf("the T5 tokenizer has %d token ids but the T5 encoder's embedding only %d rows (tokenizer and weights of different models?)", n, rows)
+	}
+	if n, rows := cliptok.VocabSize(), clipm.Cfg.VocabSize; n > rows {
+		return fmt.Errorf("the CLIP tokenizer has %d token ids but the CLIP encoder's embedding only %d rows (tokenizer and weights of different models?)", n, rows)
+	}
+	return nil
 }
 
 // Paths name the files of a FLUX text-encoder set.
@@ -116,7 +133,7 @@ func Load(b backend.Backend, p Paths) (*Conditioner, error) {
 	if err != nil {
 		t5src.Close()
 		clipsrc.Close()
-		return nil, err
+		return nil, fmt.Errorf("%w (tokenizers %s and %s, weights %s and %s)", err, p.T5Tokenizer, p.CLIPTokenizer, p.T5Weights, p.CLIPWeights)
 	}
 	c.closers = []interface{ Close() error }{t5src, clipsrc}
 	return c, nil

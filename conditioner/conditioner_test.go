@@ -273,6 +273,27 @@ func TestErrors(t *testing.T) {
 	if _, err := conditioner.New(nil, nil, nil, nil, 0); err == nil {
 		t.Error("nil parts: no error")
 	}
+	// A tokenizer whose ids run past its encoder's embedding table is
+	// refused when the conditioner is assembled, naming both sides.
+	bigCLIP, err := clipbpe.New([]byte(`{"<|startoftext|>": 0, "<|endoftext|>": 99999999999}`), []byte("#version: 0.2\na b\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	smallT5 := *f.c.T5
+	smallT5.Cfg.VocabSize = 100
+	for _, tc := range []struct {
+		name    string
+		t5m     *t5.Model
+		cliptok *clipbpe.Tokenizer
+		want    string
+	}{
+		{"T5 embedding smaller than the tokenizer", &smallT5, f.c.CLIPTok, "T5 tokenizer has 32100 token ids but the T5 encoder's embedding only 100 rows"},
+		{"CLIP vocabulary id beyond the embedding", f.c.T5, bigCLIP, "CLIP tokenizer has 100000000000 token ids but the CLIP encoder's embedding only 49408 rows"},
+	} {
+		if _, err := conditioner.New(tc.t5m, f.c.T5Tok, f.c.CLIP, tc.cliptok, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one with %q", tc.name, err, tc.want)
+		}
+	}
 	if _, err := conditioner.Load(f.b, conditioner.Paths{T5Tokenizer: "/nonexistent"}); err == nil {
 		t.Error("missing files: no error")
 	}
