@@ -120,7 +120,10 @@ func t5ConfigFromSource(src weights.Source, path string) (t5.Config, error) {
 	c.DKV = q[0] / c.NumHeads
 	c.DFF = ff[0]
 	c.NumLayers = countIndexed(src, "encoder.block.")
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("%s: the configuration its tensor shapes imply: %w", path, err)
+	}
+	return c, nil
 }
 
 // clipHeadDim is CLIP ViT-L/14's head width; the checkpoint does not store
@@ -161,5 +164,8 @@ func clipConfigFromSource(src weights.Source, path string) (clip.Config, error) 
 	}
 	c.NumAttentionHeads = c.HiddenSize / clipHeadDim
 	c.NumHiddenLayers = countIndexed(src, pre+"encoder.layers.")
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("%s: the configuration its tensor shapes imply: %w", path, err)
+	}
+	return c, nil
 }
