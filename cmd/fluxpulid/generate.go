@@ -147,7 +147,7 @@ func runGenerate(args []string, stdout io.Writer) error {
 	for _, n := range req.Notes {
 		fmt.Fprintln(stderr, "note:", n)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := checkWritable(*out); err != nil {
 		return err
 	}
 	need := generate.NeedGenerate
@@ -170,10 +170,11 @@ func runGenerate(args []string, stdout io.Writer) error {
 	var written []string
 	for i, img := range res.Images {
 		name := filepath.Join(*out, fmt.Sprintf("fluxpulid-%d-%d.%s", res.Seed, i, img.Format.Ext()))
-		if err := os.WriteFile(name, img.Data, 0o644); err != nil {
+		path, err := save(name, img.Data)
+		if err != nil {
 			return err
 		}
-		written = append(written, name)
+		written = append(written, path)
 	}
 	if *debug && res.Face != nil {
 		for _, d := range []struct {
@@ -215,6 +216,51 @@ func runGenerate(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// checkWritable creates dir if needed and makes sure a file can be created
+// in it, so that an output folder the images cannot go to fails the run
+// before the minutes of denoising rather than after.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".fluxpulid-write-check-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: cannot write there: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// save writes data to name. Should that fail (a folder of that name, the
+// output folder removed or full, ...), the image is not thrown away: it goes
+// to a new file beside name, or else in the temporary folder, and a note
+// says where. It fails only when no copy could be written.
+func save(name string, data []byte) (string, error) {
+	first := os.WriteFile(name, data, 0o644)
+	if first == nil {
+		return name, nil
+	}
+	ext := filepath.Ext(name)
+	pattern := strings.TrimSuffix(filepath.Base(name), ext) + "-*" + ext
+	for _, dir := range []string{filepath.Dir(name), os.TempDir()} {
+		f, err := os.CreateTemp(dir, pattern)
+		if err != nil {
+			continue
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(f.Name())
+			continue
+		}
+		fmt.Fprintf(stderr, "note: %v; the image is saved as %s instead\n", first, f.Name())
+		return f.Name(), nil
+	}
+	return "", fmt.Errorf("save image: %w (and no other place would take it)", first)
+}
+
 // progressPrinter prints one line per stage and per denoising step.
 func progressPrinter(w io.Writer, start time.Time) func(generate.Event) {
 	last := time.Now()
@@ -253,6 +299,13 @@ func runEmbed(args []string, stdout io.Writer) error {
 		return errors.New("--face is required")
 	case *out == "":
 		return errors.New("--out is required")
+	}
+	// Where the embedding goes is checked before the face models run.
+	if fi, err := os.Stat(*out); err == nil && fi.IsDir() {
+		return fmt.Errorf("--out %s: is a folder, want the file name of the embedding", *out)
+	}
+	if err := checkWritable(filepath.Dir(*out)); err != nil {
+		return err
 	}
 	models, err := mf.load(generate.NeedFace)
 	if err != nil {

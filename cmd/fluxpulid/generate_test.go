@@ -80,6 +80,7 @@ func TestGenerateCommandErrors(t *testing.T) {
 		{"not a number", []string{"--models", dir, "--id-embedding", emb, "--width", "wide"}, []string{`"wide" is not an integer`}},
 		{"missing models named", []string{"--models", t.TempDir(), "--id-embedding", emb, "--out", t.TempDir()},
 			[]string{"flux1-dev.safetensors (the FLUX.1-dev transformer)", "ae.safetensors", "spiece.model", "--clip-tokenizer"}},
+		{"output folder is a file", []string{"--models", dir, "--id-embedding", emb, "--out", emb}, []string{"--out " + emb}},
 		{"face models needed for a photo", []string{"--models", dir, "--face", "me.jpg", "--out", t.TempDir()},
 			[]string{"scrfd_10g_bnkps.onnx", "glintr100.onnx", "detection_Resnet50_Final.pth", "parsing_bisenet.pth", "EVA02_CLIP_L_336_psz14_s6B.pt"}},
 	}
@@ -96,11 +97,44 @@ func TestGenerateCommandErrors(t *testing.T) {
 			}
 		})
 	}
+	if err := runEmbed([]string{"--models", dir, "--face", "me.jpg", "--out", dir}, &bytes.Buffer{}); err == nil ||
+		!strings.Contains(err.Error(), "--out "+dir+": is a folder") {
+		t.Errorf("embed --out a folder: %v", err)
+	}
 	if err := runEmbed([]string{"--models", t.TempDir(), "--face", "me.jpg", "--out", "x.gguf"}, &bytes.Buffer{}); err == nil ||
 		!strings.Contains(err.Error(), "pulid_flux_v0.9.1.safetensors") || !strings.Contains(err.Error(), "glintr100.onnx") {
 		t.Errorf("embed without models: %v", err)
 	}
 	if err := runEmbed([]string{"--out", "x.gguf"}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "--face") {
 		t.Errorf("embed without --face: %v", err)
+	}
+}
+
+// An image whose file cannot be written (here a folder has its name) is
+// saved beside it under another name, not lost after the whole run.
+func TestGenerateCommandKeepsImages(t *testing.T) {
+	dir, emb := tinyModels(t)
+	out := t.TempDir()
+	blocked := filepath.Join(out, "fluxpulid-3-0.png")
+	if err := os.Mkdir(blocked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var progress, stdout bytes.Buffer
+	stderr = &progress
+	defer func() { stderr = os.Stderr }()
+	err := runGenerate([]string{"--models", dir, "--id-embedding", emb, "--size", "256*256", "--num-steps", "1",
+		"--seed", "3", "--out", out}, &stdout)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	saved := strings.SplitN(stdout.String(), "\n", 2)[0]
+	if filepath.Dir(saved) != out || !strings.HasPrefix(filepath.Base(saved), "fluxpulid-3-0-") || !strings.HasSuffix(saved, ".png") {
+		t.Fatalf("first output line %q, want another png beside %s", saved, blocked)
+	}
+	if data, err := os.ReadFile(saved); err != nil || !bytes.HasPrefix(data, []byte("\x89PNG")) {
+		t.Errorf("saved image %s: %v, %d bytes", saved, err, len(data))
+	}
+	if !strings.Contains(progress.String(), "the image is saved as "+saved+" instead") {
+		t.Errorf("no note on where the image went:\n%s", progress.String())
 	}
 }
