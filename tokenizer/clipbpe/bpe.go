@@ -6,6 +6,7 @@
 package clipbpe
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Special tokens of the CLIP vocabulary. <|endoftext|> is also the unknown and
@@ -90,6 +92,15 @@ func New(vocabJSON, merges []byte) (*Tokenizer, error) {
 	}
 	t.pad = t.eos
 
+	// The reference opens both files as UTF-8 text and fails on anything
+	// else; json.Unmarshal would quietly turn bad bytes into U+FFFD, and
+	// merges of mangled symbols would quietly never apply.
+	if !utf8.Valid(vocabJSON) {
+		return nil, errors.New("vocab.json: not UTF-8 text")
+	}
+	if line, ok := invalidLine(merges); ok {
+		return nil, fmt.Errorf("merges.txt: line %d is not UTF-8 text", line)
+	}
 	lines := strings.Split(strings.TrimSpace(string(merges)), "\n")
 	if len(lines) < 2 {
 		return nil, errors.New("merges.txt: no merges")
@@ -108,6 +119,17 @@ func New(vocabJSON, merges []byte) (*Tokenizer, error) {
 		t.ranks[pair{f[0], f[1]}] = rank // a repeated merge keeps its last rank, as dict() does
 	}
 	return t, nil
+}
+
+// invalidLine returns the 1-based number of the first line of data that is
+// not valid UTF-8.
+func invalidLine(data []byte) (int, bool) {
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if !utf8.Valid(line) {
+			return i + 1, true
+		}
+	}
+	return 0, false
 }
 
 // VocabSize is one more than the largest id.

@@ -241,17 +241,23 @@ func TestCLIPSplit(t *testing.T) {
 
 func TestNewCorrupt(t *testing.T) {
 	merges := []byte("#version: 0.2\nc a\n")
+	vocab := []byte(`{"<|startoftext|>": 0, "<|endoftext|>": 1}`)
 	cases := map[string][2][]byte{
-		"bad json":    {[]byte("{"), merges},
-		"no bos":      {[]byte(`{"<|endoftext|>": 1}`), merges},
-		"no eos":      {[]byte(`{"<|startoftext|>": 0}`), merges},
-		"negative id": {[]byte(`{"<|startoftext|>": 0, "<|endoftext|>": -1}`), merges},
-		"no merges":   {[]byte(`{"<|startoftext|>": 0, "<|endoftext|>": 1}`), []byte("#version: 0.2\n")},
+		"bad json":         {[]byte("{"), merges},
+		"vocab not UTF-8":  {[]byte("{\"<|startoftext|>\": 0, \"<|endoftext|>\": 1, \"\xff\xfe\": 2}"), merges},
+		"merges not UTF-8": {vocab, []byte("#version: 0.2\nc a\n\x80\xff b\n")},
+		"no bos":           {[]byte(`{"<|endoftext|>": 1}`), merges},
+		"no eos":           {[]byte(`{"<|startoftext|>": 0}`), merges},
+		"negative id":      {[]byte(`{"<|startoftext|>": 0, "<|endoftext|>": -1}`), merges},
+		"no merges":        {[]byte(`{"<|startoftext|>": 0, "<|endoftext|>": 1}`), []byte("#version: 0.2\n")},
 	}
 	for name, c := range cases {
 		if _, err := New(c[0], c[1]); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+	if _, err := New(vocab, []byte("#version: 0.2\nc a\n\x80\xff b\n")); err == nil || !strings.Contains(err.Error(), "merges.txt: line 3 is not UTF-8") {
+		t.Errorf("merges not UTF-8: error %v, want the line named", err)
 	}
 	if _, err := Load("/nonexistent"); err == nil {
 		t.Error("missing dir: no error")
