@@ -98,6 +98,19 @@ func newUnpickler(data []byte, persistentLoad func(any) (any, error)) *unpickler
 
 // load runs until STOP and returns the value on top of the stack; u.pos is
 // then just past the STOP opcode.
+// readMemoKey reads the decimal memo index of the text opcodes GET and PUT.
+func (u *unpickler) readMemoKey() (int64, error) {
+	s, err := u.readLine()
+	if err != nil {
+		return 0, err
+	}
+	i, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("invalid memo key %q", s)
+	}
+	return i, nil
+}
+
 func (u *unpickler) load() (any, error) {
 	u.stack, u.marks = u.stack[:0], u.marks[:0]
 	for {
@@ -429,13 +442,9 @@ func (u *unpickler) step(op byte) (bool, error) {
 		}
 
 	case 'g': // GET
-		s, err := u.readLine()
+		i, err := u.readMemoKey()
 		if err != nil {
 			return false, err
-		}
-		i, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return false, fmt.Errorf("invalid memo key %q", s)
 		}
 		return false, u.memoGet(i)
 	case 'h', 'j': // BINGET, LONG_BINGET
@@ -449,13 +458,9 @@ func (u *unpickler) step(op byte) (bool, error) {
 		}
 		return false, u.memoGet(int64(i))
 	case 'p': // PUT
-		s, err := u.readLine()
+		i, err := u.readMemoKey()
 		if err != nil {
 			return false, err
-		}
-		i, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return false, fmt.Errorf("invalid memo key %q", s)
 		}
 		return false, u.memoPut(i)
 	case 'q', 'r': // BINPUT, LONG_BINPUT
